@@ -48,3 +48,14 @@ export interface FitContext {
    */
   readonly cache: Map<string, unknown>;
 }
+
+/** A model's outputs on every split of one benchmark: what training produces and dumps hold. */
+export interface ModelOutputs {
+  readonly numClasses: number;
+  readonly modalities: readonly ModalitySlice[];
+  readonly head: FusedHead;
+  /** ID splits; train and val may be absent when no requested scorer reads them. */
+  readonly id: { readonly train?: SplitOutputs; readonly val?: SplitOutputs; readonly test: SplitOutputs };
+  /** OOD sets by name ('near' for a Near-OOD benchmark, else the OOD dataset's name). */
+  readonly ood: ReadonlyMap<string, SplitOutputs>;
+}

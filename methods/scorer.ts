@@ -23,6 +23,8 @@ export interface Scorer<S extends Record<string, unknown> = Record<string, unkno
   readonly paper: { readonly title: string; readonly url: string };
   /** Whether it fits statistics on ctx.fit (the Kinetics rule moves these to ID val). */
   readonly usesFitFeatures: boolean;
+  /** Whether it reads ctx.val (ReAct's thresholds); the harness then loads ID val outputs. */
+  readonly usesValFeatures?: boolean;
   readonly settings: z.ZodType<S>;
   fit(ctx: FitContext, settings: S): FittedScorer;
 }

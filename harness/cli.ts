@@ -1,0 +1,29 @@
+#!/usr/bin/env bun
+import { Command, CommanderError } from 'commander';
+import { evalDumpsCommand } from './commands/eval-dumps.ts';
+import { runCommand } from './commands/run.ts';
+import { scorersCommand } from './commands/scorers.ts';
+import { InputError } from './errors.ts';
+import pkg from '../package.json';
+
+const program = new Command('harness')
+  .description('multiood: the MultiOOD benchmark harness (bun harness <command> --help)')
+  .version(pkg.version)
+  .showHelpAfterError()
+  .exitOverride()
+  .addCommand(runCommand())
+  .addCommand(evalDumpsCommand())
+  .addCommand(scorersCommand());
+// Usage errors exit 2 like every other input error, from subcommands too.
+for (const command of program.commands) command.exitOverride().showHelpAfterError();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+  if (e instanceof InputError) {
+    process.stderr.write(`error: ${e.message.split('\n')[0]}\n`);
+    process.exit(2);
+  }
+  throw e;
+}

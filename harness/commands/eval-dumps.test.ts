@@ -1,0 +1,121 @@
+import { describe, expect, test } from 'bun:test';
+import { copyFileSync, cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readNpy, writeNpy } from '../../datasets/io/npy.ts';
+import expected from '../fixtures/upstream-dumps/expected.json';
+
+// End to end: the CLI on dump folders in the upstream layout, against an independent Python
+// evaluation (numpy / scikit-learn / faiss / torch) of the same files: fixtures/upstream-dumps/make_dumps.py.
+const FIXTURES = join(import.meta.dir, '..', 'fixtures', 'upstream-dumps');
+const CLI = join(import.meta.dir, '..', 'cli.ts');
+const TOL = 1e-4;
+
+function harness(...args: string[]) {
+  const proc = Bun.spawnSync([process.execPath, CLI, ...args], { stdout: 'pipe', stderr: 'pipe' });
+  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+}
+
+interface Row { scorer: string; ood: string; fpr95: number; auroc: number; aupr_in: number; aupr_out: number; id_acc: number }
+
+function compare(actual: Row[], reference: Row[]) {
+  expect(actual.length).toBe(reference.length);
+  let worst = 0;
+  for (const ref of reference) {
+    const row = actual.find((r) => r.scorer === ref.scorer && r.ood === ref.ood);
+    expect(row, `${ref.scorer} on ${ref.ood}`).toBeDefined();
+    for (const key of ['fpr95', 'auroc', 'aupr_in', 'aupr_out', 'id_acc'] as const) {
+      const diff = Math.abs(row![key] - ref[key]);
+      worst = Math.max(worst, diff);
+      if (diff > TOL) throw new Error(`${ref.scorer} ${ref.ood} ${key}: ${row![key]} vs reference ${ref[key]}`);
+    }
+  }
+  return worst;
+}
+
+const hmdbArgs = ['--saved-files', join(FIXTURES, 'hmdb-near'), '--dataset', 'HMDB', '--setting', 'near', '--appen', 'a2d_npmix_best_', '--dims', '160,112'];
+const kineticsArgs = ['--saved-files', join(FIXTURES, 'kinetics-far'), '--dataset', 'Kinetics', '--setting', 'far', '--dims', '64,32', '--set', 'vim.dim=32'];
+const kineticsHead = ['--head-npy', `${join(FIXTURES, 'kinetics-far', 'W.npy')},${join(FIXTURES, 'kinetics-far', 'b.npy')}`];
+
+describe('eval-dumps agrees with the independent Python evaluation', () => {
+  test('HMDB Near-OOD, head from a torch checkpoint, fitted on ID train', () => {
+    const r = harness('eval-dumps', ...hmdbArgs, '--head', join(FIXTURES, 'hmdb-near', 'checkpoint.pt'), '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    compare(JSON.parse(r.stdout), expected['hmdb-near']);
+  });
+
+  test('Kinetics Far-OOD, four OOD sets, head from .npy, fitted on ID val (no train dumps exist)', () => {
+    const r = harness('eval-dumps', ...kineticsArgs, ...kineticsHead, '--json');
+    expect(r.code).toBe(0);
+    compare(JSON.parse(r.stdout), expected['kinetics-far']);
+  });
+
+  test('the table layout shows x100 values and the Far-OOD average', () => {
+    const r = harness('eval-dumps', ...kineticsArgs, ...kineticsHead, '--scorers', 'msp,energy');
+    expect(r.code).toBe(0);
+    const msp = expected['kinetics-far'].filter((x) => x.scorer === 'msp');
+    const avgFpr = (msp.reduce((s, x) => s + x.fpr95, 0) / msp.length) * 100;
+    expect(r.stdout).toContain('Avg FPR95');
+    expect(r.stdout).toContain(avgFpr.toFixed(2));
+  });
+});
+
+describe('eval-dumps refuses bad input with one line and exit code 2', () => {
+  const oneLine = (s: string) => s.trim().split('\n').length === 1;
+
+  test('a missing dump file is named', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'multiood-'));
+    const r = harness('eval-dumps', '--saved-files', dir, '--dataset', 'HMDB', '--setting', 'near', '--dims', '160,112', '--head', join(FIXTURES, 'hmdb-near', 'checkpoint.pt'));
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toContain('id_HMDB_near_ood_output_eval.npy: file not found');
+  });
+
+  test('a head whose class count is not the benchmark\'s', () => {
+    const r = harness('eval-dumps', ...hmdbArgs, ...kineticsHead);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('229 classes, HMDB near-OOD has 25');
+  });
+
+  test('dumps whose feature width differs from the head', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'multiood-'));
+    cpSync(join(FIXTURES, 'hmdb-near'), dir, { recursive: true });
+    copyFileSync(join(dir, 'id_HMDB_near_ood_feature_a2d_npmix_best_val.npy'), join(dir, 'id_HMDB_near_ood_feature_a2d_npmix_best_test.npy'));
+    const r = harness('eval-dumps', ...hmdbArgs.map((a) => (a.endsWith('hmdb-near') ? dir : a)), '--head', join(dir, 'checkpoint.pt'));
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toContain('id_HMDB_near_ood_feature_a2d_npmix_best_test.npy: 75 rows');
+  });
+
+  test('a NaN in a dump', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'multiood-'));
+    cpSync(join(FIXTURES, 'hmdb-near'), dir, { recursive: true });
+    const file = join(dir, 'id_HMDB_near_ood_output_a2d_npmix_best_eval.npy');
+    const arr = await readNpy(file);
+    (arr.data as Float32Array)[5] = Number.NaN;
+    await writeNpy(file, arr);
+    const r = harness('eval-dumps', ...hmdbArgs.map((a) => (a.endsWith('hmdb-near') ? dir : a)), '--head', join(dir, 'checkpoint.pt'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('id_HMDB_near_ood_output_a2d_npmix_best_eval.npy: value 5 is NaN');
+  });
+
+  test('a feature width that is no known modality combination needs --dims', () => {
+    const r = harness('eval-dumps', ...hmdbArgs.filter((a) => a !== '--dims' && a !== '160,112'), '--head', join(FIXTURES, 'hmdb-near', 'checkpoint.pt'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('feature width 272 is no combination');
+  });
+
+  test('an unknown scorer and a bad --set', () => {
+    expect(harness('eval-dumps', ...hmdbArgs, '--scorers', 'msp,odin', '--head', 'x.pt').stderr).toContain('unknown scorer "odin"');
+    const bad = harness('eval-dumps', ...hmdbArgs, '--set', 'knn.k=-3', '--head', join(FIXTURES, 'hmdb-near', 'checkpoint.pt'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('settings of scorer knn: k:');
+  });
+
+  test('a missing required flag', () => {
+    const r = harness('eval-dumps', '--dataset', 'HMDB', '--setting', 'near');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--saved-files');
+  });
+});

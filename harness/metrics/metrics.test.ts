@@ -1,0 +1,93 @@
+import { describe, expect, test } from 'bun:test';
+import { auc, rocCurve } from './curves.ts';
+import { accuracy, oodMetrics } from './ood.ts';
+import fixture from './fixtures/metrics_cases.json';
+
+// Reference values: scikit-learn (see fixtures/make_metrics.py), exactly as OpenOOD computes them.
+const TOL = 1e-12;
+
+describe('oodMetrics against scikit-learn', () => {
+  for (const c of fixture.cases) {
+    test(c.name, () => {
+      const m = oodMetrics(Float64Array.from(c.id), Float64Array.from(c.ood));
+      expect(Math.abs(m.fpr95 - c.fpr95)).toBeLessThan(TOL);
+      expect(Math.abs(m.auroc - c.auroc)).toBeLessThan(TOL);
+      expect(Math.abs(m.auprIn - c.aupr_in)).toBeLessThan(TOL);
+      expect(Math.abs(m.auprOut - c.aupr_out)).toBeLessThan(TOL);
+    });
+    test(`${c.name}: ROC points`, () => {
+      const n = c.id.length + c.ood.length;
+      const isOod = new Uint8Array(n).fill(1, c.id.length);
+      const negConf = Float64Array.from([...c.id, ...c.ood], (v) => -v);
+      const roc = rocCurve(isOod, negConf);
+      expect(Array.from(roc.fpr)).toEqual(c.roc_fpr);
+      expect(Array.from(roc.tpr)).toEqual(c.roc_tpr);
+    });
+  }
+});
+
+describe('hand-worked cases', () => {
+  test('perfect separation: FPR95 0, AUROC 1, both AUPRs 1', () => {
+    const m = oodMetrics(Float64Array.of(3, 4, 5), Float64Array.of(0, 1));
+    expect(m).toEqual({ fpr95: 0, auroc: 1, auprIn: 1, auprOut: 1 });
+  });
+
+  test('inverted separation: FPR95 1, AUROC 0', () => {
+    const m = oodMetrics(Float64Array.of(0, 1), Float64Array.of(3, 4, 5));
+    expect(m.fpr95).toBe(1);
+    expect(m.auroc).toBe(0);
+  });
+
+  test('constant scores collapse into one ROC point: AUROC 1/2, FPR95 1', () => {
+    const m = oodMetrics(new Float64Array(4).fill(7), new Float64Array(3).fill(7));
+    expect(m.auroc).toBe(0.5);
+    expect(m.fpr95).toBe(1);
+    // One PR point at the full set: precision = prevalence, plus sklearn's (recall 0, precision 1).
+    expect(m.auprOut).toBeCloseTo(((3 / 7 + 1) / 2) * 1, 12);
+  });
+
+  test('FPR95 is the FPR at the first ROC point reaching 95% OOD recall, ties counted together', () => {
+    // 20 OOD samples at conf 0..19 (low conf = OOD-like); half of the ID samples sit at 18.5.
+    const ood = Float64Array.from({ length: 20 }, (_, i) => i);
+    const id = Float64Array.of(18.5, 18.5, 18.5, 18.5, 18.5, 30, 30, 30, 30, 30);
+    // Catching 19 of 20 OOD (95%) means flagging conf <= 18: no ID sample is flagged.
+    expect(oodMetrics(id, ood).fpr95).toBe(0);
+    // Move one ID sample below 18: it is flagged before 95% recall is reached.
+    const id2 = Float64Array.of(17.5, 18.5, 18.5, 18.5, 18.5, 30, 30, 30, 30, 30);
+    expect(oodMetrics(id2, ood).fpr95).toBeCloseTo(0.1, 15);
+  });
+
+  test('AUROC equals Mann-Whitney U with ties counted 1/2', () => {
+    const id = Float64Array.of(1, 2, 2, 3, 5);
+    const ood = Float64Array.of(0, 2, 2, 4);
+    let u = 0;
+    for (const a of id) for (const b of ood) u += a > b ? 1 : a === b ? 0.5 : 0;
+    expect(oodMetrics(id, ood).auroc).toBeCloseTo(u / (id.length * ood.length), 14);
+  });
+
+  test('one OOD sample: recall jumps straight from 0 to 1', () => {
+    const m = oodMetrics(Float64Array.of(1, 2, 3, 4), Float64Array.of(2.5));
+    expect(m.fpr95).toBe(0.5);
+    expect(m.auroc).toBe(0.5);
+  });
+
+  test('non-finite scores are refused', () => {
+    expect(() => oodMetrics(Float64Array.of(1, NaN), Float64Array.of(0))).toThrow(/finite/);
+    expect(() => oodMetrics(Float64Array.of(1), Float64Array.of(-Infinity))).toThrow(/finite/);
+  });
+
+  test('empty sets are refused', () => {
+    expect(() => oodMetrics(new Float64Array(0), Float64Array.of(0))).toThrow(/no ID/);
+    expect(() => oodMetrics(Float64Array.of(0), new Float64Array(0))).toThrow(/no OOD/);
+  });
+
+  test('auc handles decreasing x and refuses non-monotonic x', () => {
+    expect(auc(Float64Array.of(1, 0.5, 0), Float64Array.of(1, 1, 1))).toBe(1);
+    expect(() => auc(Float64Array.of(0, 1, 0.5), Float64Array.of(1, 1, 1))).toThrow(/neither/);
+  });
+
+  test('accuracy', () => {
+    expect(accuracy(Int32Array.of(1, 2, 3, 4), Int32Array.of(1, 2, 0, 4))).toBe(0.75);
+    expect(() => accuracy(Int32Array.of(1), Int32Array.of(1, 2))).toThrow(/1 predictions for 2 labels/);
+  });
+});

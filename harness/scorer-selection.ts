@@ -1,0 +1,27 @@
+import { SCORERS, scorerById } from '../methods/scorers/index.ts';
+import { InputError } from './errors.ts';
+import type { ScorerRun } from './evaluate.ts';
+
+/** Parses `--scorers msp,energy` (default: all nine) and `--set knn.k=50` overrides. */
+export function selectScorers(ids: string | undefined, sets: readonly string[] = []): ScorerRun[] {
+  const chosen = ids ? ids.split(',').map((s) => s.trim()).filter(Boolean) : SCORERS.map((s) => s.id);
+  const overrides = new Map<string, Record<string, unknown>>();
+  for (const assignment of sets) {
+    const m = /^([a-z0-9_-]+)\.([A-Za-z0-9_]+)=(.+)$/.exec(assignment);
+    if (!m) throw new InputError(`--set ${assignment}: expected SCORER.SETTING=VALUE, e.g. knn.k=50`);
+    const [, scorer, key, raw] = m as unknown as [string, string, string, string];
+    if (!scorerById(scorer)) throw new InputError(`--set ${assignment}: unknown scorer "${scorer}"`);
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    overrides.set(scorer, { ...overrides.get(scorer), [key]: value });
+  }
+  return chosen.map((id) => {
+    const scorer = scorerById(id);
+    if (!scorer) throw new InputError(`--scorers: unknown scorer "${id}"; known: ${SCORERS.map((s) => s.id).join(', ')}`);
+    return { scorer, settings: overrides.get(id) ?? {} };
+  });
+}

@@ -1,0 +1,72 @@
+import { matmulABt } from './linalg/gemm.ts';
+import type { Matrix } from './linalg/matrix.ts';
+import type { FusedHead } from './outputs.ts';
+
+/** Row-wise log-sum-exp, shifted by the row maximum so that large logits cannot overflow. */
+export function rowLogSumExp(logits: Matrix, temperature = 1): Float64Array {
+  const { rows, cols, data } = logits;
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const base = i * cols;
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) max = Math.max(max, data[base + j]! / temperature);
+    let sum = 0;
+    for (let j = 0; j < cols; j++) sum += Math.exp(data[base + j]! / temperature - max);
+    out[i] = max + Math.log(sum);
+  }
+  return out;
+}
+
+export function rowMax(m: Matrix): Float64Array {
+  const out = new Float64Array(m.rows);
+  for (let i = 0; i < m.rows; i++) {
+    let max = -Infinity;
+    for (let j = 0; j < m.cols; j++) max = Math.max(max, m.data[i * m.cols + j]!);
+    out[i] = max;
+  }
+  return out;
+}
+
+/** Index of the first maximum in each row (numpy/torch argmax tie rule). */
+export function rowArgmax(m: Matrix): Int32Array {
+  const out = new Int32Array(m.rows);
+  for (let i = 0; i < m.rows; i++) {
+    const base = i * m.cols;
+    let best = 0;
+    for (let j = 1; j < m.cols; j++) if (m.data[base + j]! > m.data[base + best]!) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** Row-wise softmax, computed from the shifted exponentials (never overflows). */
+export function rowSoftmax(logits: Matrix): Matrix {
+  const { rows, cols, data } = logits;
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const base = i * cols;
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) max = Math.max(max, data[base + j]!);
+    let sum = 0;
+    for (let j = 0; j < cols; j++) {
+      const e = Math.exp(data[base + j]! - max);
+      out[base + j] = e;
+      sum += e;
+    }
+    for (let j = 0; j < cols; j++) out[base + j]! /= sum;
+  }
+  return { rows, cols, data: out };
+}
+
+/** Re-applies the fused head to (modified) features: logits = Z W^T + b. */
+export function applyHead(features: Matrix, head: FusedHead): Matrix {
+  if (features.cols !== head.weight.cols) {
+    throw new Error(`applyHead: features have ${features.cols} columns, the head expects ${head.weight.cols}`);
+  }
+  const logits = matmulABt(features, head.weight);
+  const c = head.bias.length;
+  for (let i = 0; i < logits.rows; i++) {
+    for (let j = 0; j < c; j++) logits.data[i * c + j]! += head.bias[j]!;
+  }
+  return logits;
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { rowLogSumExp, rowMax } from '../logits.ts';
+import { defineScorer } from '../scorer.ts';
+
+/** Maximum softmax probability: exp(max logit - logsumexp), exact and overflow-free. */
+export const msp = defineScorer({
+  id: 'msp',
+  title: 'MSP',
+  summary: 'The largest softmax probability of the fused head: confident predictions are taken as in-distribution.',
+  paper: {
+    title: 'A Baseline for Detecting Misclassified and Out-of-Distribution Examples in Neural Networks (Hendrycks & Gimpel, ICLR 2017)',
+    url: 'https://arxiv.org/abs/1610.02136',
+  },
+  usesFitFeatures: false,
+  settings: z.object({}),
+  fit: () => ({
+    score(split) {
+      const lse = rowLogSumExp(split.logits);
+      const max = rowMax(split.logits);
+      return { conf: max.map((m, i) => Math.exp(m - lse[i]!)) };
+    },
+  }),
+});

@@ -36,6 +36,25 @@ describe('Random', () => {
     expect(Math.abs(variance - 1)).toBeLessThan(0.03);
   });
 
+  test('beta(10, 10) has mean 1/2 and variance 1/84 (NP-Mix draws its lambda from it)', () => {
+    const r = new Random(4);
+    const n = 50_000;
+    const xs = Float64Array.from({ length: n }, () => r.beta(10, 10));
+    const mean = xs.reduce((s, x) => s + x, 0) / n;
+    const variance = xs.reduce((s, x) => s + (x - mean) ** 2, 0) / n;
+    expect(xs.every((x) => x > 0 && x < 1)).toBe(true);
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.003);
+    expect(Math.abs(variance - 1 / 84)).toBeLessThan(0.0006);
+  });
+
+  test('gamma(0.5) has mean 0.5 (the shape < 1 path)', () => {
+    const r = new Random(5);
+    const n = 50_000;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += r.gamma(0.5);
+    expect(Math.abs(sum / n - 0.5)).toBeLessThan(0.02);
+  });
+
   test('shuffle is a permutation', () => {
     const items = Array.from({ length: 50 }, (_, i) => i);
     const shuffled = new Random(3).shuffle([...items]);

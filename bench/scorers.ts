@@ -1,0 +1,105 @@
+/**
+ * Benchmark (not a test): the nine scorers on Kinetics-scale generated dumps
+ * (D 4352 = video 2304 + flow 2048, fit 22,549 rows, ID val 4,773, ID test 4,902, OOD 10,000,
+ * C 129), in TypeScript and, side by side in the same job, in numpy / scikit-learn / faiss when
+ * Debian's python3 packages are installed.
+ *
+ * Each scorer runs in a fresh process (wall time of fit + scoring, data loading excluded; peak RSS
+ * of that process, data included), then the whole nine-scorer sweep runs in one process per side
+ * (the TypeScript sweep shares the fit features' Gram matrix between Mahalanobis and ViM).
+ * Usage: bun bench/scorers.ts [--scale 0.25] [--only msp,knn] [--no-python] [--out bench/out/scorers.json]
+ */
+import { parseArgs } from 'node:util';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { writeNpy } from '../datasets/io/npy.ts';
+import { synthesizeModelOutputs } from '../datasets/synthetic/model-outputs.ts';
+import type { Matrix } from '../methods/linalg/matrix.ts';
+import { SCORERS } from '../methods/scorers/index.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    scale: { type: 'string', default: '1' },
+    only: { type: 'string' },
+    'no-python': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/out/scorers.json' },
+  },
+});
+const scale = Number(flags.scale);
+const ids = flags.only ? flags.only.split(',') : SCORERS.map((s) => s.id);
+const PYTHON = '/usr/bin/python3';
+const rows = (n: number) => Math.max(200, Math.round(n * scale));
+const dims = [2304, 2048];
+
+function f32(m: Matrix) {
+  return { dtype: 'float32' as const, shape: [m.rows, m.cols], data: Float32Array.from(m.data) };
+}
+
+async function writeDumps(dir: string): Promise<void> {
+  const t = performance.now();
+  const outputs = synthesizeModelOutputs({
+    seed: 0, idClasses: 129, oodClasses: 100,
+    modalities: [{ name: 'video', dim: dims[0]!, signal: 1.6 }, { name: 'flow', dim: dims[1]!, signal: 1.1 }],
+    sizes: { train: rows(22549), val: rows(4773), test: rows(4902), ood: rows(10000) },
+    noise: 1,
+  });
+  const splits = { train: outputs.id.train!, val: outputs.id.val!, test: outputs.id.test, eval: outputs.ood.get('near')! };
+  for (const [name, s] of Object.entries(splits)) {
+    await writeNpy(join(dir, `id_Kinetics_near_ood_output_${name}.npy`), f32(s.logits));
+    await writeNpy(join(dir, `id_Kinetics_near_ood_feature_${name}.npy`), f32(s.features));
+    const labels = s.labels ?? new Int32Array(s.logits.rows).fill(-1);
+    await writeNpy(join(dir, `id_Kinetics_near_ood_label_${name}.npy`), { dtype: 'int64', shape: [labels.length], data: BigInt64Array.from(labels, (v) => BigInt(v)) });
+  }
+  await writeNpy(join(dir, 'W.npy'), f32(outputs.head.weight));
+  await writeNpy(join(dir, 'b.npy'), { dtype: 'float32', shape: [outputs.head.bias.length], data: Float32Array.from(outputs.head.bias) });
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify({ dims, names: ['video', 'flow'] }));
+  console.error(`dumps written in ${((performance.now() - t) / 1000).toFixed(1)} s to ${dir}`);
+}
+
+interface Measurement { seconds: Record<string, number>; total: number; peakRssMiB: number; results: { scorer: string; auroc: number; fpr95: number }[] }
+
+function measure(cmd: string[]): Measurement {
+  const p = Bun.spawnSync(cmd, { stdout: 'pipe', stderr: 'pipe' });
+  if (p.exitCode !== 0) throw new Error(`${cmd.join(' ')} failed:\n${p.stderr.toString()}`);
+  return JSON.parse(p.stdout.toString().trim().split('\n').pop()!);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'multiood-bench-'));
+try {
+  await writeDumps(dir);
+  const child = join(import.meta.dir, 'scorers-child.ts');
+  const pyRef = join(import.meta.dir, 'reference', 'scorers_reference.py');
+  const hasPython = !flags['no-python'] && existsSync(PYTHON) &&
+    Bun.spawnSync([PYTHON, '-c', 'import numpy, sklearn, scipy, faiss, torch']).exitCode === 0;
+  if (!hasPython) console.error('python reference skipped: /usr/bin/python3 with numpy, scikit-learn, scipy, faiss and torch not found');
+
+  const table: Record<string, unknown>[] = [];
+  for (const id of ids) {
+    const ts = measure([process.execPath, child, dir, id]);
+    const py = hasPython ? measure([PYTHON, pyRef, dir, id]) : undefined;
+    const row = {
+      scorer: id,
+      tsSeconds: ts.seconds[id], tsPeakMiB: ts.peakRssMiB,
+      pySeconds: py?.seconds[id], pyPeakMiB: py?.peakRssMiB,
+      pyOverTs: py ? py.seconds[id]! / ts.seconds[id]! : undefined,
+      aurocDiff: py ? Math.abs(ts.results[0]!.auroc - py.results[0]!.auroc) : undefined,
+      fpr95Diff: py ? Math.abs(ts.results[0]!.fpr95 - py.results[0]!.fpr95) : undefined,
+    };
+    console.error(JSON.stringify(row));
+    table.push(row);
+  }
+  const tsSweep = measure([process.execPath, child, dir, ids.join(',')]);
+  const pySweep = hasPython ? measure([PYTHON, pyRef, dir, ids.join(',')]) : undefined;
+  const report = {
+    machine: { cpus: navigator.hardwareConcurrency, bun: Bun.version },
+    scale, sizes: { fit: rows(22549), val: rows(4773), test: rows(4902), ood: rows(10000), D: dims[0]! + dims[1]!, C: 129 },
+    perScorer: table,
+    sweep: { tsSeconds: tsSweep.total, tsPeakMiB: tsSweep.peakRssMiB, pySeconds: pySweep?.total, pyPeakMiB: pySweep?.peakRssMiB, pyOverTs: pySweep ? pySweep.total / tsSweep.total : undefined },
+  };
+  mkdirSync(dirname(flags.out!), { recursive: true });
+  writeFileSync(flags.out!, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(JSON.stringify(report, null, 2));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

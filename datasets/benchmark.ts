@@ -1,0 +1,64 @@
+import type { Matrix } from '../methods/linalg/matrix.ts';
+
+/**
+ * The one interface between data and training: a benchmark yields, per split, one feature
+ * matrix per modality (rows aligned across modalities) plus labels on the ID splits, and
+ * declares its classes, setting, modalities and upstream training defaults.
+ */
+export interface ModalitySpec {
+  readonly name: string;
+  /** Width of this modality's input features. */
+  readonly dim: number;
+}
+
+export interface SplitData {
+  /** One N x dim matrix per modality name; all have the same N. */
+  readonly features: Readonly<Record<string, Matrix>>;
+  /** ID class per row (0..numClasses-1) on ID splits; absent on OOD sets. */
+  readonly labels?: Int32Array;
+}
+
+export interface BenchmarkData {
+  readonly train: SplitData;
+  readonly val: SplitData;
+  readonly test: SplitData;
+  /** OOD sets by name: 'near' for Near-OOD, else the OOD dataset name, in the paper's order. */
+  readonly ood: ReadonlyMap<string, SplitData>;
+}
+
+/** Loss weights and schedule of one benchmark as the upstream code ran it (facts section 5). */
+export interface TrainingDefaults {
+  readonly epochs: { readonly baseline: number; readonly a2d: number; readonly a2dNpmix: number };
+  /** weight of L_discr in A2D-only runs */
+  readonly a2dWeight: number;
+  /** weights of L_discr, L_discr_syn and L_ent in A2D + NP-Mix runs, and the epoch NP-Mix starts */
+  readonly npmix: { readonly a2d: number; readonly ood: number; readonly ent: number; readonly startEpoch: number };
+  /** 'identity' for ready-made embeddings, 'mlp' for raw features */
+  readonly encoder: 'identity' | 'mlp';
+}
+
+export interface LoadOptions {
+  /** Modality names to load, in the benchmark's concatenation order. */
+  readonly modalities: readonly string[];
+  /** Dataset split (class partition / seed) index; 0 is the canonical one. */
+  readonly split?: number;
+  /** The user's data folder, for benchmarks backed by files. */
+  readonly dataDir?: string;
+}
+
+export interface Benchmark {
+  readonly id: string;
+  readonly title: string;
+  readonly setting: 'near' | 'far';
+  readonly classNames: readonly string[];
+  /** Every modality the benchmark offers, in concatenation order. */
+  readonly modalities: readonly ModalitySpec[];
+  /** The modality sets the benchmark is run with; the first one is the default. */
+  readonly modalitySets: readonly (readonly string[])[];
+  /** Number of dataset splits (class partitions) available; 1 when there is only the canonical one. */
+  readonly splits: number;
+  /** The ID split KNN, Mahalanobis and ViM fit on. */
+  readonly fitSplit: 'train' | 'val';
+  readonly training: TrainingDefaults;
+  load(options: LoadOptions): Promise<BenchmarkData>;
+}

@@ -78,14 +78,26 @@ describe('eval-dumps refuses bad input with one line and exit code 2', () => {
     expect(r.stderr).toContain('229 classes, HMDB near-OOD has 25');
   });
 
-  test('dumps whose feature width differs from the head', () => {
+  test('dumps whose row counts disagree between kinds', () => {
     const dir = mkdtempSync(join(tmpdir(), 'multiood-'));
     cpSync(join(FIXTURES, 'hmdb-near'), dir, { recursive: true });
-    copyFileSync(join(dir, 'id_HMDB_near_ood_feature_a2d_npmix_best_val.npy'), join(dir, 'id_HMDB_near_ood_feature_a2d_npmix_best_test.npy'));
+    copyFileSync(join(dir, 'id_HMDB_near_ood_feature_a2d_npmix_best_train.npy'), join(dir, 'id_HMDB_near_ood_feature_a2d_npmix_best_test.npy'));
     const r = harness('eval-dumps', ...hmdbArgs.map((a) => (a.endsWith('hmdb-near') ? dir : a)), '--head', join(dir, 'checkpoint.pt'));
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toBe(true);
-    expect(r.stderr).toContain('id_HMDB_near_ood_feature_a2d_npmix_best_test.npy: 75 rows');
+    expect(r.stderr).toContain('id_HMDB_near_ood_feature_a2d_npmix_best_test.npy: 300 rows, but');
+  });
+
+  test('dumps whose feature width differs from the head', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'multiood-'));
+    await writeNpy(join(dir, 'W.npy'), { dtype: 'float32', shape: [25, 100], data: new Float32Array(2500) });
+    await writeNpy(join(dir, 'b.npy'), { dtype: 'float32', shape: [25], data: new Float32Array(25) });
+    const head = ['--head-npy', `${join(dir, 'W.npy')},${join(dir, 'b.npy')}`];
+    const r = harness('eval-dumps', ...hmdbArgs.map((a) => (a === '160,112' ? '60,40' : a)), ...head);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('id_HMDB_near_ood_feature_a2d_npmix_best_eval.npy: 272 feature columns, but the fused head expects 100');
+    const dims = harness('eval-dumps', ...hmdbArgs, ...head);
+    expect(dims.stderr).toContain('--dims 160,112: widths sum to 272, but the fused head takes 100 input columns');
   });
 
   test('a NaN in a dump', async () => {

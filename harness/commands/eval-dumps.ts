@@ -59,7 +59,7 @@ function modalitySlices(featureDim: number, dims: string | undefined): ModalityS
     widths = inferred;
   }
   const total = widths.reduce((s, w) => s + w.dim, 0);
-  if (total !== featureDim) throw new InputError(`--dims ${dims}: widths sum to ${total}, but the features have ${featureDim} columns`);
+  if (total !== featureDim) throw new InputError(`--dims ${dims}: widths sum to ${total}, but the fused head takes ${featureDim} input columns`);
   let start = 0;
   return widths.map((w) => ({ name: w.name, start, end: (start += w.dim) }));
 }

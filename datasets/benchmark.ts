@@ -35,6 +35,8 @@ export interface TrainingDefaults {
   readonly npmix: { readonly a2d: number; readonly ood: number; readonly ent: number; readonly startEpoch: number };
   /** 'identity' for ready-made embeddings, 'mlp' for raw features */
   readonly encoder: 'identity' | 'mlp';
+  /** Embedding width of each MLP encoder (default 128). */
+  readonly hidden?: number;
 }
 
 export interface LoadOptions {

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { evalDumpsCommand } from './commands/eval-dumps.ts';
 import { runCommand } from './commands/run.ts';
 import { scorersCommand } from './commands/scorers.ts';
+import { trainCommand } from './commands/train.ts';
 import { InputError } from './errors.ts';
 import pkg from '../package.json';
 
@@ -13,7 +14,8 @@ const program = new Command('harness')
   .exitOverride()
   .addCommand(runCommand())
   .addCommand(evalDumpsCommand())
-  .addCommand(scorersCommand());
+  .addCommand(scorersCommand())
+  .addCommand(trainCommand());
 // Usage errors exit 2 like every other input error, from subcommands too.
 for (const command of program.commands) command.exitOverride().showHelpAfterError();
 

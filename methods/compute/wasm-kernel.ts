@@ -1,0 +1,323 @@
+/**
+ * A float32 GEMM micro-kernel written directly as WebAssembly bytecode (128-bit SIMD, no toolchain
+ * needed: the module is ~1 kB and is assembled here at start-up, then compiled synchronously).
+ *
+ * Exported function (all i32 arguments, byte addresses into the imported memory `env.mem`):
+ *
+ *   gemm(ap, bp, cp, mTiles, nTiles, kc, ldcBytes, accumulate)
+ *
+ * For every column panel jt < nTiles and row tile it < mTiles it computes the MR x NR tile
+ *   C[it*MR + r][jt*NR + c] (+)= Σ_{k<kc} Apack[it][k][r] · Bpack[jt][k][c]
+ * with Apack at ap laid out [it][k][MR] and Bpack at bp laid out [jt][k][NR]; C is row-major
+ * with a row stride of ldcBytes starting at cp. With accumulate = 0 the tile is overwritten,
+ * otherwise added to. The loop order (panels outer, tiles inner) keeps one kc x NR panel of B in
+ * L1 while the packed A block streams from L2.
+ *
+ * Plain f32x4.mul + f32x4.add (no relaxed-SIMD FMA): the results are deterministic on every
+ * engine and measured no slower than relaxed_madd under Bun (JavaScriptCore).
+ */
+
+export const MR = 4;
+const NRV = 4;
+export const NR = NRV * 4;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function name(s: string): number[] {
+  const bytes = [...new TextEncoder().encode(s)];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function vector(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const OP = {
+  loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, brIf: 0x0d,
+  localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  i32Const: 0x41, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
+  simd: 0xfd,
+} as const;
+const SIMD = { load: 0, load32Splat: 9, store: 11, const: 12, f32x4Add: 228, f32x4Mul: 230 } as const;
+
+/**
+ * The module's bytes. With `shared` the memory import is declared shared with `maxPages`
+ * (required to share it with workers); otherwise it is a plain memory of at least one page.
+ */
+export function sgemmModuleBytes(shared: boolean, maxPages = 65536): Uint8Array {
+  // Parameters 0..7, then i32 locals 8..14, then v128 locals.
+  const P = { ap0: 0, bp0: 1, cp0: 2, mTiles: 3, nTiles: 4, kc: 5, ldc: 6, accumulate: 7 };
+  const L = { jt: 8, it: 9, ap: 10, bp: 11, k: 12, cp: 13, panel: 14 };
+  const i32Locals = 7;
+  const vBase = 15;
+  const acc = (r: number, v: number) => vBase + r * NRV + v;
+  const bReg = (v: number) => vBase + MR * NRV + v;
+  const aReg = vBase + MR * NRV + NRV;
+  const v128Locals = MR * NRV + NRV + 1;
+
+  const c: number[] = [];
+  const get = (i: number) => c.push(OP.localGet, ...uleb(i));
+  const set = (i: number) => c.push(OP.localSet, ...uleb(i));
+  const tee = (i: number) => c.push(OP.localTee, ...uleb(i));
+  const i32 = (n: number) => c.push(OP.i32Const, ...sleb(n));
+  const simd = (op: number) => c.push(OP.simd, ...uleb(op));
+  const memarg = (alignLog2: number, offset: number) => c.push(...uleb(alignLog2), ...uleb(offset));
+
+  i32(0); set(L.jt);
+  c.push(OP.loop, 0x40); // panels
+  get(P.bp0); get(L.jt); get(P.kc); c.push(OP.i32Mul); i32(NR * 4); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.panel);
+  i32(0); set(L.it);
+  c.push(OP.loop, 0x40); // row tiles
+  get(P.ap0); get(L.it); get(P.kc); c.push(OP.i32Mul); i32(MR * 4); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.ap);
+  get(L.panel); set(L.bp);
+  get(P.kc); set(L.k);
+  for (let r = 0; r < MR; r++) {
+    for (let v = 0; v < NRV; v++) {
+      simd(SIMD.const); c.push(...new Array<number>(16).fill(0)); set(acc(r, v));
+    }
+  }
+  c.push(OP.loop, 0x40); // k
+  for (let v = 0; v < NRV; v++) { get(L.bp); simd(SIMD.load); memarg(4, v * 16); set(bReg(v)); }
+  for (let r = 0; r < MR; r++) {
+    get(L.ap); simd(SIMD.load32Splat); memarg(2, r * 4); set(aReg);
+    for (let v = 0; v < NRV; v++) {
+      get(acc(r, v)); get(aReg); get(bReg(v)); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(acc(r, v));
+    }
+  }
+  get(L.ap); i32(MR * 4); c.push(OP.i32Add); set(L.ap);
+  get(L.bp); i32(NR * 4); c.push(OP.i32Add); set(L.bp);
+  get(L.k); i32(1); c.push(OP.i32Sub); tee(L.k);
+  c.push(OP.brIf, 0);
+  c.push(OP.end); // k
+  // cp = cp0 + it*MR*ldc + jt*NR*4
+  get(P.cp0); get(L.it); i32(MR); c.push(OP.i32Mul); get(P.ldc); c.push(OP.i32Mul); c.push(OP.i32Add);
+  get(L.jt); i32(NR * 4); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.cp);
+  for (let r = 0; r < MR; r++) {
+    for (let v = 0; v < NRV; v++) {
+      get(L.cp);
+      get(P.accumulate); c.push(OP.if, V128);
+      get(L.cp); simd(SIMD.load); memarg(4, v * 16); get(acc(r, v)); simd(SIMD.f32x4Add);
+      c.push(OP.else); get(acc(r, v));
+      c.push(OP.end);
+      simd(SIMD.store); memarg(4, v * 16);
+    }
+    if (r < MR - 1) { get(L.cp); get(P.ldc); c.push(OP.i32Add); set(L.cp); }
+  }
+  get(L.it); i32(1); c.push(OP.i32Add); tee(L.it); get(P.mTiles); c.push(OP.i32LtU); c.push(OP.brIf, 0);
+  c.push(OP.end); // row tiles
+  get(L.jt); i32(1); c.push(OP.i32Add); tee(L.jt); get(P.nTiles); c.push(OP.i32LtU); c.push(OP.brIf, 0);
+  c.push(OP.end); // panels
+  c.push(OP.end); // function
+
+  const body = [...vector([[...uleb(i32Locals), I32], [...uleb(v128Locals), V128]]), ...c];
+  const limits = shared ? [0x03, ...uleb(1), ...uleb(maxPages)] : [0x00, ...uleb(1)];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vector([[0x60, ...uleb(8), ...new Array<number>(8).fill(I32), 0x00]])),
+    ...section(2, vector([[...name('env'), ...name('mem'), 0x02, ...limits]])),
+    ...section(3, vector([[0x00]])),
+    ...section(7, vector([[...name('gemm'), 0x00, 0x00]])),
+    ...section(10, vector([[...uleb(body.length), ...body]])),
+  ];
+  return new Uint8Array(bytes);
+}
+
+export type GemmFn = (
+  ap: number, bp: number, cp: number, mTiles: number, nTiles: number, kc: number, ldcBytes: number, accumulate: number,
+) => void;
+
+/** Whether this engine validates the (non-shared) kernel, i.e. supports WebAssembly SIMD. */
+export function wasmSimdSupported(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(sgemmModuleBytes(false));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Packs rows [row0, row0 + count) of a row-major matrix (`cols` wide) for one depth block
+ * [k0, k0 + kc) into `dst` at float offset `off`: [tile][k][lane] with `lanes` rows per tile,
+ * zero-padding rows past `count`. Used for both operands (A: lanes = MR, B: lanes = NR).
+ */
+export function packBlock(
+  src: Float32Array, cols: number, row0: number, count: number,
+  k0: number, kc: number, lanes: number, dst: Float32Array, off: number,
+): number {
+  const tiles = Math.ceil(count / lanes);
+  let o = off;
+  for (let t = 0; t < tiles; t++) {
+    const base = t * lanes;
+    const live = Math.min(lanes, count - base);
+    if (live < lanes) dst.fill(0, o, o + kc * lanes);
+    for (let l = 0; l < live; l++) {
+      let s = (row0 + base + l) * cols + k0;
+      let d = o + l;
+      for (let k = 0; k < kc; k++) {
+        dst[d] = src[s]!;
+        s++;
+        d += lanes;
+      }
+    }
+    o += kc * lanes;
+  }
+  return o;
+}
+
+/** Depth of one packed block (kc): a 256 x 16 panel of B is 16 kB and stays in L1. */
+export const KC = 256;
+/** Rows of A per packed row block: 256 x 256 floats of A (256 kB) stay in L2. */
+export const MB = 256;
+/** Row blocks per job: one multiply() job (one barrier between threads) covers 2 x 256 rows of A. */
+export const BLOCKS_PER_JOB = 2;
+/** Rows of A per job. */
+export const JOB_ROWS = MB * BLOCKS_PER_JOB;
+/** Column panels per work unit (the unit threads claim): 32 x 16 = 512 columns. */
+export const CHUNK_PANELS = 32;
+
+/** Where one prepared part of B and its scratch live in a wasm memory (byte offsets). */
+export interface PartLayout {
+  /** Inner dimension. */
+  readonly depth: number;
+  /** Rows of B in this part and the panels (of NR) they fill. */
+  readonly rows: number;
+  readonly nTiles: number;
+  readonly bOff: number;
+  /** Packed A: BLOCKS_PER_JOB blocks of MB x depth floats. */
+  readonly aOff: number;
+  /** C: JOB_ROWS rows of ldcBytes. */
+  readonly cOff: number;
+  /** Row stride of C in bytes (nTiles * NR * 4). */
+  readonly ldcBytes: number;
+  readonly bytes: number;
+}
+
+export function partLayout(depth: number, rows: number): PartLayout {
+  const nTiles = Math.ceil(rows / NR);
+  const bBytes = depth * nTiles * NR * 4;
+  const aBytes = depth * JOB_ROWS * 4;
+  const ldcBytes = nTiles * NR * 4;
+  const bOff = 0;
+  const aOff = bOff + bBytes;
+  const cOff = aOff + aBytes;
+  return { depth, rows, nTiles, bOff, aOff, cOff, ldcBytes, bytes: cOff + JOB_ROWS * ldcBytes };
+}
+
+/** Bytes a part of `rows` rows of B needs, for sizing parts. */
+export function partBytes(depth: number, rows: number): number {
+  return partLayout(depth, rows).bytes;
+}
+
+/** Packs all of B (row-major, `rows` x `depth`, starting at row `row0` of src) into memory. */
+export function packRight(src: Float32Array, row0: number, layout: PartLayout, mem: Float32Array): void {
+  const { depth, rows, nTiles } = layout;
+  for (let k0 = 0; k0 < depth; k0 += KC) {
+    const kc = Math.min(KC, depth - k0);
+    packBlock(src, depth, row0, rows, k0, kc, NR, mem, layout.bOff / 4 + k0 * nTiles * NR);
+  }
+}
+
+/** Packs rows [row0, row0 + count) of A (count <= JOB_ROWS) into the A scratch, block by block. */
+export function packLeft(a: Float32Array, row0: number, count: number, layout: PartLayout, mem: Float32Array): void {
+  const depth = layout.depth;
+  for (let b = 0; b * MB < count; b++) {
+    const rows = Math.min(MB, count - b * MB);
+    const mTiles = Math.ceil(rows / MR);
+    const base = layout.aOff / 4 + b * MB * depth;
+    for (let k0 = 0; k0 < depth; k0 += KC) {
+      const kc = Math.min(KC, depth - k0);
+      packBlock(a, depth, row0 + b * MB, rows, k0, kc, MR, mem, base + k0 * mTiles * MR);
+    }
+  }
+}
+
+/** Work units of a job over `count` rows of A: (row block, column chunk) pairs. */
+export function unitCount(layout: PartLayout, count: number): number {
+  return Math.ceil(count / MB) * Math.ceil(layout.nTiles / CHUNK_PANELS);
+}
+
+/** Runs work unit `unit` of a job over `count` packed rows of A (all depth blocks) into C. */
+export function runUnit(gemm: GemmFn, layout: PartLayout, count: number, unit: number): void {
+  const { depth, nTiles } = layout;
+  const chunks = Math.ceil(nTiles / CHUNK_PANELS);
+  const block = Math.floor(unit / chunks);
+  const jt0 = (unit - block * chunks) * CHUNK_PANELS;
+  const panels = Math.min(CHUNK_PANELS, nTiles - jt0);
+  const mTiles = Math.ceil(Math.min(MB, count - block * MB) / MR);
+  const aBase = layout.aOff + block * MB * depth * 4;
+  const cBase = layout.cOff + block * MB * layout.ldcBytes + jt0 * NR * 4;
+  for (let k0 = 0; k0 < depth; k0 += KC) {
+    const kc = Math.min(KC, depth - k0);
+    gemm(
+      aBase + k0 * mTiles * MR * 4,
+      layout.bOff + (k0 * nTiles * NR + jt0 * kc * NR) * 4,
+      cBase,
+      mTiles, panels, kc, layout.ldcBytes, k0 > 0 ? 1 : 0,
+    );
+  }
+}
+
+/**
+ * Control block shared by the main thread and the workers (an Int32Array on a SharedArrayBuffer).
+ * A job is published by writing its parameters into slot (gen % 2), then CLAIM = gen << 16,
+ * DONE = 0, GEN = gen. Threads claim units by compare-and-swap on CLAIM, which only succeeds
+ * while CLAIM still carries their generation, so a straggler can never run a unit of a job it
+ * read stale parameters for (a slot is only rewritten two jobs later, after its job completed).
+ */
+export const CTRL = {
+  gen: 0, claim: 1, done: 2, workerChunks: 3,
+  slot0: 4, slotSize: 8,
+  // fields inside a slot
+  opId: 0, total: 1, rows: 2,
+  length: 4 + 2 * 8,
+} as const;
+
+export const GEN_MASK = 0x7fff;
+
+/** Claims and runs units of job `gen` until none are left; returns how many this thread ran. */
+export function claimAndRun(
+  ctrl: Int32Array, gen: number, total: number,
+  run: (unit: number) => void,
+): number {
+  let ran = 0;
+  const tag = (gen & GEN_MASK) << 16;
+  for (;;) {
+    const v = Atomics.load(ctrl, CTRL.claim);
+    if ((v & ~0xffff) !== tag) return ran;
+    const idx = v & 0xffff;
+    if (idx >= total) return ran;
+    if (Atomics.compareExchange(ctrl, CTRL.claim, v, v + 1) !== v) continue;
+    run(idx);
+    ran++;
+    Atomics.add(ctrl, CTRL.done, 1);
+    Atomics.notify(ctrl, CTRL.done);
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, test } from 'bun:test';
+import { cholesky, choleskySolveRows, solveLowerRows, solveLowerTransposeRows } from './cholesky.ts';
+import { cases } from './fixtures/cases.ts';
+import { centredUniforms } from './fixtures/prng.ts';
+import { expectClose, flat, fromNested, maxAbsDiff } from './fixtures/testing.ts';
+import { matmul, matmulABt } from './gemm.ts';
+import { gram } from './gram.ts';
+import { matrix } from './matrix.ts';
+
+describe('cholesky against numpy', () => {
+  const c = cases.cholesky;
+  const s = fromNested(c.s);
+  const rhs = matrix(4, 9, centredUniforms(4, 9, 6));
+  const result = cholesky(s);
+  test('factor', () => {
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expectClose(result.L.data, flat(c.l), 1e-14);
+    for (let i = 0; i < 9; i++) for (let j = i + 1; j < 9; j++) expect(result.L.data[i * 9 + j]).toBe(0);
+  });
+  test('triangular solves on many rows', () => {
+    if (!result.ok) throw new Error('no factor');
+    expectClose(solveLowerRows(result.L, rhs).data, flat(c.solveLower), 1e-13);
+    expectClose(solveLowerTransposeRows(result.L, rhs).data, flat(c.solveLowerTranspose), 1e-13);
+    expectClose(choleskySolveRows(result.L, rhs).data, flat(c.solveS), 1e-12);
+  });
+  test('reports failure instead of throwing', () => {
+    const bad = cholesky(fromNested(c.indefinite));
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.pivot).toBeLessThanOrEqual(0);
+    const singular = cholesky(matrix(2, 2, Float64Array.from([1, 1, 1, 1])));
+    expect(singular.ok).toBe(false);
+    const nan = cholesky(matrix(1, 1, Float64Array.from([Number.NaN])));
+    expect(nan.ok).toBe(false);
+    expect(() => cholesky(matrix(2, 3))).toThrow(/not square/);
+  });
+});
+
+describe('blocked factor and solves beyond one block (NB = 128)', () => {
+  for (const n of [1, 127, 128, 129, 300]) {
+    test(`n = ${n}`, () => {
+      const x = matrix(n + 20, n, centredUniforms(n + 20, n, n + 100));
+      const s = gram(x, true);
+      for (let i = 0; i < n; i++) s.data[i * n + i]! += 0.05;
+      const r = cholesky(s);
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(maxAbsDiff(matmulABt(r.L, r.L).data, s.data)).toBeLessThan(1e-12);
+      const b = matrix(70, n, centredUniforms(70, n, n + 200));
+      // Y L^T = B and Y L = B.
+      expect(maxAbsDiff(matmulABt(solveLowerRows(r.L, b), r.L).data, b.data)).toBeLessThan(1e-11);
+      expect(maxAbsDiff(matmul(solveLowerTransposeRows(r.L, b), r.L).data, b.data)).toBeLessThan(1e-11);
+    });
+  }
+});

@@ -1,0 +1,141 @@
+import { gemmInto } from './gemm.ts';
+import { matrix, type Matrix } from './matrix.ts';
+
+/**
+ * Columns per block: the diagonal block (and each row's small solve) runs in scalar loops, the
+ * rest in the kernel; 128 measured best for the many-row solves.
+ */
+const NB = 128;
+
+export type CholeskyResult =
+  | { readonly ok: true; readonly L: Matrix }
+  | {
+      readonly ok: false;
+      /** The column whose pivot was not positive (or not finite). */
+      readonly index: number;
+      readonly pivot: number;
+    };
+
+/**
+ * Cholesky factor S = L L^T of a symmetric matrix (only its lower triangle is read).
+ * Returns { ok: false } instead of throwing when S is not (numerically) positive definite.
+ * Blocked left-looking: every update of a block column is one kernel product over the
+ * already-factored columns, so all operands stay row-contiguous.
+ */
+export function cholesky(s: Matrix): CholeskyResult {
+  const n = s.rows;
+  if (s.cols !== n) throw new Error(`cholesky: matrix is ${s.rows} x ${s.cols}, not square`);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) a.set(s.data.subarray(i * n, i * n + i + 1), i * n);
+  for (let j0 = 0; j0 < n; j0 += NB) {
+    const jb = Math.min(NB, n - j0);
+    const j1 = j0 + jb;
+    const rowsOf = (r: number) => ({ data: a, offset: r * n, rowStride: n, colStride: 1 });
+    // A[J, J] -= L[J, :j0] L[J, :j0]^T (lower triangle only).
+    gemmInto(jb, jb, j0, -1, rowsOf(j0), rowsOf(j0), a, j0 * n + j0, n, { triangle: 'lower' });
+    // Factor the diagonal block.
+    for (let j = j0; j < j1; j++) {
+      const rj = j * n;
+      let d = a[rj + j]!;
+      for (let p = j0; p < j; p++) d -= a[rj + p]! * a[rj + p]!;
+      if (!(d > 0) || !Number.isFinite(d)) return { ok: false, index: j, pivot: d };
+      const ljj = Math.sqrt(d);
+      a[rj + j] = ljj;
+      for (let i = j + 1; i < j1; i++) {
+        const ri = i * n;
+        let v = a[ri + j]!;
+        for (let p = j0; p < j; p++) v -= a[ri + p]! * a[rj + p]!;
+        a[ri + j] = v / ljj;
+      }
+    }
+    if (j1 === n) break;
+    // A[I, J] -= L[I, :j0] L[J, :j0]^T for the rows below the block, then solve against L[J, J]^T.
+    gemmInto(n - j1, jb, j0, -1, rowsOf(j1), rowsOf(j0), a, j1 * n + j0, n);
+    for (let i = j1; i < n; i++) {
+      const ri = i * n;
+      for (let j = j0; j < j1; j++) {
+        const rj = j * n;
+        let v = a[ri + j]!;
+        for (let p = j0; p < j; p++) v -= a[ri + p]! * a[rj + p]!;
+        a[ri + j] = v / a[rj + j]!;
+      }
+    }
+  }
+  // Clear what the tile kernel may have written above the diagonal.
+  for (let i = 0; i < n; i++) a.fill(0, i * n + i + 1, (i + 1) * n);
+  return { ok: true, L: matrix(n, n, a) };
+}
+
+function checkShapes(name: string, l: Matrix, b: Matrix): void {
+  if (l.rows !== l.cols) throw new Error(`${name}: factor is ${l.rows} x ${l.cols}, not square`);
+  if (b.cols !== l.rows) throw new Error(`${name}: rows of length ${b.cols} against a ${l.rows} x ${l.rows} factor`);
+}
+
+/**
+ * Y with Y[i] = L^{-1} B[i] for every row (i.e. Y = B L^{-T}), L lower triangular.
+ * Blocked: each block of columns first subtracts the already-solved columns with one kernel
+ * product, then runs a small forward substitution; N D^2 multiply-adds, mostly in the kernel.
+ */
+export function solveLowerRows(l: Matrix, b: Matrix): Matrix {
+  checkShapes('solveLowerRows', l, b);
+  const n = l.rows;
+  const m = b.rows;
+  const y = matrix(m, n, b.data.slice());
+  const yd = y.data;
+  const ld = l.data;
+  for (let j0 = 0; j0 < n; j0 += NB) {
+    const j1 = Math.min(n, j0 + NB);
+    // Y[:, J] -= Y[:, :j0] L[J, :j0]^T
+    gemmInto(m, j1 - j0, j0, -1, { data: yd, offset: 0, rowStride: n, colStride: 1 }, { data: ld, offset: j0 * n, rowStride: n, colStride: 1 }, yd, j0, n);
+    for (let i = 0; i < m; i++) {
+      const ri = i * n;
+      for (let j = j0; j < j1; j++) {
+        const rj = j * n;
+        let v = yd[ri + j]!;
+        for (let p = j0; p < j; p++) v -= yd[ri + p]! * ld[rj + p]!;
+        yd[ri + j] = v / ld[rj + j]!;
+      }
+    }
+  }
+  return y;
+}
+
+/** Y with Y[i] = L^{-T} B[i] for every row (i.e. Y = B L^{-1}), L lower triangular. */
+export function solveLowerTransposeRows(l: Matrix, b: Matrix): Matrix {
+  checkShapes('solveLowerTransposeRows', l, b);
+  const n = l.rows;
+  const m = b.rows;
+  const y = matrix(m, n, b.data.slice());
+  const yd = y.data;
+  const ld = l.data;
+  const lastStart = Math.floor((n - 1) / NB) * NB;
+  for (let j0 = lastStart; j0 >= 0; j0 -= NB) {
+    const j1 = Math.min(n, j0 + NB);
+    // Y[:, J] -= Y[:, j1:] L[j1:, J]
+    gemmInto(
+      m,
+      j1 - j0,
+      n - j1,
+      -1,
+      { data: yd, offset: j1, rowStride: n, colStride: 1 },
+      { data: ld, offset: j1 * n + j0, rowStride: 1, colStride: n },
+      yd,
+      j0,
+      n,
+    );
+    for (let i = 0; i < m; i++) {
+      const ri = i * n;
+      for (let j = j1 - 1; j >= j0; j--) {
+        let v = yd[ri + j]!;
+        for (let p = j + 1; p < j1; p++) v -= yd[ri + p]! * ld[p * n + j]!;
+        yd[ri + j] = v / ld[j * n + j]!;
+      }
+    }
+  }
+  return y;
+}
+
+/** Solves S X^T = B^T row by row from S's Cholesky factor: X[i] = S^{-1} B[i]. */
+export function choleskySolveRows(l: Matrix, b: Matrix): Matrix {
+  return solveLowerTransposeRows(l, solveLowerRows(l, b));
+}

@@ -1,0 +1,12 @@
+import { A2D_PAPER, defineRecipe } from '../recipe.ts';
+
+/** Ablation: A2D with the L1 distance instead of Hellinger. */
+export const a2dL1 = defineRecipe({
+  id: 'a2d_l1',
+  title: 'A2D (L1 distance)',
+  summary: 'A2D with the L1 distance between the unimodal predictions in place of Hellinger (ablation).',
+  paper: A2D_PAPER,
+  family: 'a2d',
+  classification: { perModality: true, logitNorm: false },
+  a2d: 'l1',
+});

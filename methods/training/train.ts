@@ -1,0 +1,459 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Benchmark, BenchmarkData, SplitData } from '../../datasets/benchmark.ts';
+import { matrix, type Matrix } from '../linalg/matrix.ts';
+import type { ModelOutputs, SplitOutputs } from '../outputs.ts';
+import { Random } from '../random.ts';
+import { Adam } from './adam.ts';
+import { predictionDiscrepancy } from './diagnostics.ts';
+import { a2dDiscrepancy, classificationLoss, normalizedEntropyLoss, syntheticDiscrepancy } from './losses.ts';
+import { MultimodalModel } from './model.ts';
+import { ClassQueues } from './npmix.ts';
+import { synthesizeOutliers } from './outlier-synthesis.ts';
+import type { RecipeOverrides, TrainingConfig, TrainingRecipe } from './recipe.ts';
+import { RECIPES, recipeById } from './recipes/index.ts';
+
+/**
+ * The training loop of the benchmark (facts, section 5): Adam on shuffled batches (last partial
+ * batch dropped), ID val accuracy after every epoch, the best epoch's parameters kept (ties go to
+ * the later epoch), then the Outputs of every split computed with those parameters in eval mode.
+ *
+ * Every random draw comes from seeded streams (one each for initialisation, shuffling, dropout
+ * masks and outlier synthesis), so the same seed on the same backend gives identical numbers,
+ * and a recipe that draws outliers does not shift the shuffles or masks of one that does not.
+ */
+
+export interface TrainSpec {
+  readonly benchmark: Pick<Benchmark, 'id' | 'classNames' | 'training'>;
+  /** Modality names in concatenation order (keys of each split's features). */
+  readonly modalities: readonly string[];
+  /** A recipe, or its id in the registry. */
+  readonly recipe: TrainingRecipe | string;
+  readonly seed: number;
+  readonly overrides?: RecipeOverrides;
+  /**
+   * Whether to compute ID train outputs (default true). A benchmark whose scorers fit on ID val
+   * (Kinetics-600) does not need them, and they are the largest split.
+   */
+  readonly trainOutputs?: boolean;
+  /** Called after every epoch with its record. */
+  readonly onEpoch?: (record: EpochRecord, config: TrainingConfig) => void;
+  /** Called after every training step (progress displays throttle it themselves). */
+  readonly onStep?: (progress: TrainProgress) => void;
+  /** Use tf's own matMul gradients instead of the explicit-transpose dense layer (benchmarks). */
+  readonly builtinGradient?: boolean;
+}
+
+export interface TrainProgress {
+  /** 0-based, as upstream's epoch_i */
+  readonly epoch: number;
+  readonly epochs: number;
+  /** steps done in this epoch */
+  readonly step: number;
+  readonly steps: number;
+}
+
+/** Names of the loss terms, unweighted: cls (classification), a2d (L_discr), ood (L_discr_syn), ent (L_ent). */
+export type LossTerm = 'cls' | 'a2d' | 'ood' | 'ent';
+
+export interface EpochRecord {
+  /** 0-based, as upstream's epoch_i and start_epoch */
+  readonly epoch: number;
+  /** Mean total (weighted) loss over the epoch's steps. */
+  readonly loss: number;
+  /** Mean of each unweighted loss term over the epoch's steps (ood/ent are 0 on steps without outliers, as upstream). */
+  readonly terms: Readonly<Partial<Record<LossTerm, number>>>;
+  /** Accuracy of the fused head on the training batches, in training mode (dropout on). */
+  readonly trainAcc: number;
+  readonly valAcc: number;
+  /** Steps of this epoch that synthesised outliers. */
+  readonly synthesisSteps: number;
+  readonly seconds: number;
+}
+
+export interface TrainResult {
+  readonly outputs: ModelOutputs;
+  readonly curve: readonly EpochRecord[];
+  /** 0-based epoch whose parameters produced the outputs. */
+  readonly bestEpoch: number;
+  readonly bestValAcc: number;
+  /** Modality prediction discrepancy (paper Fig. 4) on ID test and on each OOD set; NaN with one modality. */
+  readonly discrepancy: { readonly lId: number; readonly lOod: Readonly<Record<string, number>> };
+  readonly config: TrainingConfig;
+}
+
+/** Random streams by purpose (seed·7919 + purpose, as datasets/synthetic does). */
+const STREAM = { init: 1, shuffle: 2, dropout: 3, synthesis: 4 } as const;
+const EVAL_BATCH = 512;
+
+/**
+ * Inverted-dropout mask as torch.nn.Dropout draws it in distribution: each entry kept with
+ * probability 1 - p and scaled by 1 / (1 - p). For p = 0.5, one 32-bit draw covers 32 entries.
+ */
+export function fillDropoutMask(rng: Random, out: Float32Array, p: number): void {
+  if (p === 0) {
+    out.fill(1);
+    return;
+  }
+  const scale = 1 / (1 - p);
+  if (p === 0.5) {
+    for (let i = 0; i < out.length; i += 32) {
+      const bits = rng.nextUint32();
+      const end = Math.min(32, out.length - i);
+      for (let b = 0; b < end; b++) out[i + b] = (bits >>> b) & 1 ? scale : 0;
+    }
+    return;
+  }
+  const threshold = p * 4294967296;
+  for (let i = 0; i < out.length; i++) out[i] = rng.nextUint32() >= threshold ? scale : 0;
+}
+
+function checkData(data: BenchmarkData, modalities: readonly string[], numClasses: number): { dims: number[] } {
+  const splits: [string, SplitData][] = [['train', data.train], ['val', data.val], ['test', data.test], ...[...data.ood].map(([n, s]) => [`OOD ${n}`, s] as [string, SplitData])];
+  const dims = modalities.map((name) => {
+    const m = data.train.features[name];
+    if (!m) throw new Error(`train split has no modality "${name}" (has ${Object.keys(data.train.features).join(', ')})`);
+    return m.cols;
+  });
+  for (const [label, split] of splits) {
+    let rows: number | undefined;
+    modalities.forEach((name, k) => {
+      const m = split.features[name];
+      if (!m) throw new Error(`${label} split has no modality "${name}"`);
+      if (m.cols !== dims[k]) throw new Error(`${label} split: modality ${name} has ${m.cols} columns, train has ${dims[k]}`);
+      if (rows !== undefined && m.rows !== rows) throw new Error(`${label} split: modalities have ${rows} and ${m.rows} rows`);
+      rows = m.rows;
+    });
+    if (!label.startsWith('OOD')) {
+      if (!split.labels || split.labels.length !== rows) throw new Error(`${label} split: labels missing or not one per row`);
+      for (const y of split.labels) if (!(y >= 0 && y < numClasses)) throw new Error(`${label} split: label ${y} outside 0..${numClasses - 1}`);
+    }
+  }
+  return { dims };
+}
+
+function toMatrix(values: Float32Array, rows: number, cols: number): Matrix {
+  return matrix(rows, cols, Float64Array.from(values));
+}
+
+/** Gathers rows `idx` of modality k into a float32 batch, optionally multiplied by a mask. */
+function gatherRows(m: Matrix, idx: ArrayLike<number>, out: Float32Array, mask?: Float32Array): void {
+  const d = m.cols;
+  for (let r = 0; r < idx.length; r++) {
+    const src = idx[r]! * d;
+    const dst = r * d;
+    if (mask) for (let j = 0; j < d; j++) out[dst + j] = m.data[src + j]! * mask[dst + j]!;
+    else for (let j = 0; j < d; j++) out[dst + j] = m.data[src + j]!;
+  }
+}
+
+function rowRange(start: number, end: number): Int32Array {
+  return Int32Array.from({ length: end - start }, (_, i) => start + i);
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<TrainResult> {
+  const recipe = typeof spec.recipe === 'string' ? recipeById(spec.recipe) : spec.recipe;
+  if (!recipe) throw new Error(`unknown recipe "${String(spec.recipe)}"; known: ${RECIPES.map((r) => r.id).join(', ')}`);
+  const cfg = recipe.configure(spec.benchmark.training, spec.overrides);
+  const C = spec.benchmark.classNames.length;
+  const M = spec.modalities.length;
+  if (M < 1) throw new Error('train: no modality chosen');
+  if ((cfg.a2d || cfg.synthesis) && M < 2) throw new Error(`recipe ${recipe.id} needs at least two modalities, got ${spec.modalities.join(', ')}`);
+  if (!Number.isInteger(spec.seed) || spec.seed < 0) throw new Error(`seed ${spec.seed}: expected a non-negative integer`);
+  const { dims } = checkData(data, spec.modalities, C);
+  const stream = (purpose: number) => new Random(spec.seed * 7919 + purpose);
+  const shuffleRng = stream(STREAM.shuffle);
+  const dropoutRng = stream(STREAM.dropout);
+  const synthRng = stream(STREAM.synthesis);
+
+  const model = new MultimodalModel(
+    { modalities: spec.modalities.map((name, k) => ({ name, dim: dims[k]! })), numClasses: C, encoder: cfg.encoder },
+    stream(STREAM.init),
+    { builtinGradient: spec.builtinGradient ?? false },
+  );
+  const adam = new Adam(model.variables, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  const syn = cfg.synthesis;
+  const queues = syn ? new ClassQueues(C, model.embedDim, syn.queueSize) : undefined;
+  const identity = cfg.encoder.kind === 'identity';
+  const embedDims = model.embedDims;
+
+  const B = cfg.batchSize;
+  const trainFeatures = spec.modalities.map((name) => data.train.features[name]!);
+  const trainLabels = data.train.labels!;
+  const N = trainLabels.length;
+  const steps = Math.floor(N / B);
+  if (steps === 0) throw new Error(`train split has ${N} rows, fewer than one batch of ${B}`);
+  // Reused per-step buffers: inputs and dropout masks (masks sized to the embedding).
+  const inputBufs = dims.map((d) => new Float32Array(B * d));
+  const maskBufs = embedDims.map((d) => new Float32Array(B * d));
+  const termNames = lossTerms(cfg);
+
+  const curve: EpochRecord[] = [];
+  let best: { epoch: number; acc: number; params: tf.Tensor[] } | undefined;
+  const order = Array.from({ length: N }, (_, i) => i);
+
+  try {
+    for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+      const started = performance.now();
+      shuffleRng.shuffle(order);
+      const sums = new Float64Array(1 + termNames.length);
+      let correct = 0;
+      let synthesisSteps = 0;
+      const synthesisOn = syn !== undefined && epoch >= syn.startEpoch;
+
+      for (let s = 0; s < steps; s++) {
+        const idx = order.slice(s * B, (s + 1) * B);
+        const labels = Int32Array.from(idx, (i) => trainLabels[i]!);
+        for (let k = 0; k < M; k++) fillDropoutMask(dropoutRng, maskBufs[k]!, cfg.dropout);
+        // Identity encoders: Z^k is the masked input, built here (no mask tensor, and the
+        // queue gets the embedding without reading it back).
+        for (let k = 0; k < M; k++) gatherRows(trainFeatures[k]!, idx, inputBufs[k]!, identity ? maskBufs[k] : undefined);
+        const inputs = dims.map((d, k) => tf.tensor2d(inputBufs[k]!, [B, d]));
+        const masks = identity ? undefined : embedDims.map((d, k) => tf.tensor2d(maskBufs[k]!, [B, d]));
+        const labelsT = tf.tensor1d(labels, 'int32');
+        const result = trainStep(model, adam, cfg, { inputs, masks, labels, labelsT, zCpu: identity ? inputBufs : undefined }, { queues, synthRng, synthesisOn });
+        tf.dispose([...inputs, ...(masks ?? []), labelsT]);
+        for (let i = 0; i < sums.length; i++) sums[i]! += result.stats[i]!;
+        for (let r = 0; r < B; r++) if (result.preds[r] === labels[r]) correct++;
+        if (result.synthesised) synthesisSteps++;
+        spec.onStep?.({ epoch, epochs: cfg.epochs, step: s + 1, steps });
+        if ((s + 1) % 64 === 0) await yieldToEventLoop();
+      }
+
+      const valAcc = accuracyOf(model, data.val, spec.modalities);
+      const terms: Partial<Record<LossTerm, number>> = {};
+      termNames.forEach((t, i) => (terms[t] = sums[i + 1]! / steps));
+      const record: EpochRecord = {
+        epoch,
+        loss: sums[0]! / steps,
+        terms,
+        trainAcc: correct / (steps * B),
+        valAcc,
+        synthesisSteps,
+        seconds: (performance.now() - started) / 1000,
+      };
+      curve.push(record);
+      if (!best || valAcc >= best.acc) {
+        if (best) tf.dispose(best.params);
+        best = { epoch, acc: valAcc, params: model.snapshot() };
+      }
+      spec.onEpoch?.(record, cfg);
+      await yieldToEventLoop();
+    }
+
+    if (best) model.restore(best.params);
+    const split = (s: SplitData) => splitOutputs(model, s, spec.modalities);
+    const test = split(data.test);
+    const ood = new Map<string, SplitOutputs>([...data.ood].map(([name, s]) => [name, split(s)]));
+    const names = spec.modalities;
+    const discrepancyOf = (o: SplitOutputs) => predictionDiscrepancy(names.map((n) => o.modalityLogits![n]!));
+    return {
+      outputs: {
+        numClasses: C,
+        modalities: model.slices,
+        head: model.fusedHead(),
+        id: { ...(spec.trainOutputs === false ? {} : { train: split(data.train) }), val: split(data.val), test },
+        ood,
+      },
+      curve,
+      bestEpoch: best?.epoch ?? -1,
+      bestValAcc: best?.acc ?? NaN,
+      discrepancy: { lId: discrepancyOf(test), lOod: Object.fromEntries([...ood].map(([n, o]) => [n, discrepancyOf(o)])) },
+      config: cfg,
+    };
+  } finally {
+    if (best) tf.dispose(best.params);
+    adam.dispose();
+    model.dispose();
+  }
+}
+
+/** The unweighted loss terms a config reports, in the order trainStep's stats give them. */
+export function lossTerms(cfg: TrainingConfig): LossTerm[] {
+  return ['cls', ...(cfg.a2d ? (['a2d'] as const) : []), ...(cfg.synthesis ? (['ood', 'ent'] as const) : [])];
+}
+
+export interface StepBatch {
+  /** Modality k's B x d_k inputs (for identity encoders: already multiplied by the dropout mask). */
+  readonly inputs: readonly tf.Tensor2D[];
+  /** MLP encoders: the inverted-dropout masks of the embeddings. */
+  readonly masks?: readonly tf.Tensor2D[];
+  readonly labels: Int32Array;
+  readonly labelsT: tf.Tensor1D;
+  /** Identity encoders: the CPU copy of `inputs` (= Z^k), so the queues need no read-back. */
+  readonly zCpu?: readonly Float32Array[];
+}
+
+export interface StepState {
+  /** The per-class queues of outlier synthesis (configs with synthesis only). */
+  readonly queues?: ClassQueues;
+  readonly synthRng: Random;
+  /** Whether this epoch has reached synthesis.startEpoch. */
+  readonly synthesisOn: boolean;
+}
+
+export interface StepResult {
+  /** [total loss, ...lossTerms(cfg)] of this step (before the update). */
+  readonly stats: Float32Array;
+  /** Fused-head predictions on the batch (training mode). */
+  readonly preds: Int32Array;
+  readonly synthesised: boolean;
+}
+
+/**
+ * One optimisation step: forward, the recipe's loss, gradients, one Adam update. With outlier
+ * synthesis the queues first take the batch's detached, concatenated (dropped) embeddings, as
+ * upstream does before it mixes; outliers are made once every class queue is full and the epoch
+ * has reached start_epoch, cut into modality slices and passed through the unimodal heads only.
+ */
+export function trainStep(model: MultimodalModel, adam: Adam, cfg: TrainingConfig, batch: StepBatch, state: StepState): StepResult {
+  const syn = cfg.synthesis;
+  const M = batch.inputs.length;
+  const B = batch.labels.length;
+  const embedDims = model.embedDims;
+  const D = model.embedDim;
+  const C = model.numClasses;
+  const needUnimodal = cfg.classification.perModality || cfg.a2d !== undefined;
+  let stats: tf.Tensor | undefined;
+  let preds: tf.Tensor | undefined;
+  let synthesised = false;
+
+  const { value, grads } = tf.variableGrads(() => {
+    const out = model.forward(batch.inputs, batch.masks, { unimodal: needUnimodal });
+    const terms: tf.Scalar[] = [];
+    const cls = classificationLoss(out.fused, out.unimodal, batch.labelsT, cfg.classification);
+    terms.push(cls);
+    let loss: tf.Scalar = cls;
+    if (cfg.a2d) {
+      const d = a2dDiscrepancy(out.unimodal, batch.labelsT, cfg.a2d.distance);
+      terms.push(d);
+      loss = tf.add(loss, tf.mul(d, cfg.a2d.weight));
+    }
+    if (syn) {
+      const queues = state.queues;
+      if (!queues) throw new Error('trainStep: outlier synthesis needs the class queues');
+      const zFlat = new Float32Array(B * D);
+      let offset = 0;
+      for (let k = 0; k < M; k++) {
+        const d = embedDims[k]!;
+        const zk = batch.zCpu?.[k] ?? (out.z[k]!.dataSync() as Float32Array);
+        for (let r = 0; r < B; r++) zFlat.set(zk.subarray(r * d, (r + 1) * d), r * D + offset);
+        offset += d;
+      }
+      queues.push(zFlat, batch.labels);
+      let ood: tf.Scalar = tf.scalar(0);
+      let ent: tf.Scalar = tf.scalar(0);
+      if (state.synthesisOn && allFull(queues, C, syn.queueSize)) {
+        const { outliers, count } = synthesizeOutliers(syn.kind, queues, state.synthRng, { k: syn.nnK, alpha: syn.alpha });
+        if (count > 0) {
+          synthesised = true;
+          const parts = splitColumns(outliers, count, embedDims).map((p, k) => tf.tensor2d(p, [count, embedDims[k]!]));
+          const logits = model.unimodalLogits(parts);
+          ood = syntheticDiscrepancy(logits, syn.distance);
+          ent = normalizedEntropyLoss(logits);
+          loss = tf.add(loss, tf.add(tf.mul(ood, syn.oodWeight), tf.mul(ent, syn.entWeight)));
+        }
+      }
+      terms.push(ood, ent);
+    }
+    stats = tf.keep(tf.stack([loss, ...terms]));
+    preds = tf.keep(tf.argMax(out.fused, 1));
+    return loss;
+  }, model.variables);
+  adam.update(grads);
+  tf.dispose([value, ...Object.values(grads)]);
+  const result = { stats: stats!.dataSync() as Float32Array, preds: preds!.dataSync() as Int32Array, synthesised };
+  tf.dispose([stats!, preds!]);
+  return result;
+}
+
+function allFull(queues: ClassQueues, numClasses: number, capacity: number): boolean {
+  for (let c = 0; c < numClasses; c++) if (queues.size(c) < capacity) return false;
+  return true;
+}
+
+/** Splits row-major count x D outliers into per-modality count x D_k blocks. */
+function splitColumns(values: Float32Array, count: number, widths: readonly number[]): Float32Array[] {
+  const D = widths.reduce((s, w) => s + w, 0);
+  let offset = 0;
+  return widths.map((w) => {
+    const out = new Float32Array(count * w);
+    for (let r = 0; r < count; r++) out.set(values.subarray(r * D + offset, r * D + offset + w), r * w);
+    offset += w;
+    return out;
+  });
+}
+
+/** Eval-mode forward over a split in chunks; `visit` reads each chunk's results before they are freed. */
+function forEachChunk(
+  model: MultimodalModel,
+  split: SplitData,
+  modalities: readonly string[],
+  visit: (start: number, rows: number, out: { fused: Float32Array; unimodal: Float32Array[]; z: Float32Array[] } | { preds: Int32Array }) => void,
+  mode: 'full' | 'preds',
+): void {
+  const feats = modalities.map((n) => split.features[n]!);
+  const N = feats[0]!.rows;
+  for (let start = 0; start < N; start += EVAL_BATCH) {
+    const end = Math.min(N, start + EVAL_BATCH);
+    const idx = rowRange(start, end);
+    const rows = end - start;
+    tf.tidy(() => {
+      const inputs = feats.map((m) => {
+        const buf = new Float32Array(rows * m.cols);
+        gatherRows(m, idx, buf);
+        return tf.tensor2d(buf, [rows, m.cols]);
+      });
+      if (mode === 'preds') {
+        const out = model.forward(inputs, undefined, { unimodal: false });
+        visit(start, rows, { preds: tf.argMax(out.fused, 1).dataSync() as Int32Array });
+      } else {
+        const out = model.forward(inputs);
+        visit(start, rows, {
+          fused: out.fused.dataSync() as Float32Array,
+          unimodal: out.unimodal.map((t) => t.dataSync() as Float32Array),
+          z: out.z.map((t) => t.dataSync() as Float32Array),
+        });
+      }
+    });
+  }
+}
+
+function accuracyOf(model: MultimodalModel, split: SplitData, modalities: readonly string[]): number {
+  const labels = split.labels!;
+  let correct = 0;
+  forEachChunk(model, split, modalities, (start, rows, out) => {
+    const preds = (out as { preds: Int32Array }).preds;
+    for (let r = 0; r < rows; r++) if (preds[r] === labels[start + r]) correct++;
+  }, 'preds');
+  return labels.length === 0 ? NaN : correct / labels.length;
+}
+
+/** Fused logits, per-modality logits and Z of one split, in eval mode (no dropout), float64. */
+export function splitOutputs(model: MultimodalModel, split: SplitData, modalities: readonly string[]): SplitOutputs {
+  const N = split.features[modalities[0]!]!.rows;
+  const C = model.numClasses;
+  const D = model.embedDim;
+  const fused = new Float32Array(N * C);
+  const unimodal = modalities.map(() => new Float32Array(N * C));
+  const features = new Float32Array(N * D);
+  const widths = model.embedDims;
+  forEachChunk(model, split, modalities, (start, rows, out) => {
+    const o = out as { fused: Float32Array; unimodal: Float32Array[]; z: Float32Array[] };
+    fused.set(o.fused, start * C);
+    o.unimodal.forEach((u, k) => unimodal[k]!.set(u, start * C));
+    let offset = 0;
+    o.z.forEach((zk, k) => {
+      const w = widths[k]!;
+      for (let r = 0; r < rows; r++) features.set(zk.subarray(r * w, (r + 1) * w), (start + r) * D + offset);
+      offset += w;
+    });
+  }, 'full');
+  return {
+    logits: toMatrix(fused, N, C),
+    features: toMatrix(features, N, D),
+    modalityLogits: Object.fromEntries(modalities.map((n, k) => [n, toMatrix(unimodal[k]!, N, C)])),
+    ...(split.labels ? { labels: Int32Array.from(split.labels) } : {}),
+  };
+}

@@ -1,50 +1,91 @@
-import { Command } from 'commander';
-import { synthesizeModelOutputs } from '../../datasets/synthetic/model-outputs.ts';
+import { Command, Option } from 'commander';
+import { BENCHMARKS, benchmarkById } from '../../datasets/registry.ts';
+import { recipeById, RECIPES } from '../../methods/training/recipes/index.ts';
+import { BACKEND_NAMES, initBackend } from '../backend.ts';
 import { InputError } from '../errors.ts';
-import { evaluateOutputs } from '../evaluate.ts';
 import { renderPaperTable } from '../report/paper-table.ts';
 import { selectScorers } from '../scorer-selection.ts';
+import { runTraining, stderrProgress, type TrainRow } from './train.ts';
+
+/** The recipes of the paper's main tables; ablations are asked for by name. */
+export const MAIN_RECIPES = ['baseline', 'a2d', 'a2d_npmix'] as const;
 
 interface RunFlags {
   all?: boolean;
+  benchmarks?: string;
+  recipes?: string;
+  seeds: string;
   scorers?: string;
   set: string[];
-  seed: string;
+  backend: (typeof BACKEND_NAMES)[number];
   json?: boolean;
 }
 
+function list(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function parseSeeds(value: string): number[] {
+  const seeds = value.split(',').flatMap((part) => {
+    const range = /^(\d+)-(\d+)$/.exec(part.trim());
+    if (range) return Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i);
+    if (!/^\d+$/.test(part.trim())) throw new InputError(`--seeds ${value}: expected integers and ranges, e.g. 0,1,2 or 0-4`);
+    return [Number(part)];
+  });
+  if (seeds.length === 0) throw new InputError(`--seeds ${value}: no seed`);
+  return seeds;
+}
+
 /**
- * The embedded default: generated model outputs shaped like a video+flow Near-OOD benchmark.
- * Training (A2D, NP-Mix) and the dataset grid plug in here as they land; today `run --all`
- * sweeps every scorer over these outputs so the whole scoring path runs on a fresh machine.
+ * Trains every chosen recipe on every chosen benchmark and seed, and scores each model with
+ * every scorer. The resumable, sharded grid with its SQLite store builds on this loop.
  */
-export const EMBEDDED_OUTPUTS = {
-  idClasses: 12,
-  oodClasses: 10,
-  modalities: [
-    { name: 'video', dim: 96, signal: 1.6 },
-    { name: 'flow', dim: 64, signal: 1.1 },
-  ],
-  sizes: { train: 1200, val: 360, test: 360, ood: 600 },
-  noise: 1,
-} as const;
+export async function runAction(flags: RunFlags): Promise<void> {
+  if (!flags.all && !flags.benchmarks && !flags.recipes) throw new InputError('say what to run: --all, or --benchmarks / --recipes');
+  const benchmarks = (list(flags.benchmarks) ?? BENCHMARKS.map((b) => b.id)).map((id) => {
+    const b = benchmarkById(id);
+    if (!b) throw new InputError(`--benchmarks ${id}: unknown; known: ${BENCHMARKS.map((x) => x.id).join(', ')}`);
+    return b;
+  });
+  const recipes = (list(flags.recipes) ?? [...MAIN_RECIPES]).map((id) => {
+    const r = recipeById(id);
+    if (!r) throw new InputError(`--recipes ${id}: unknown; known: ${RECIPES.map((x) => x.id).join(', ')}`);
+    return r;
+  });
+  const seeds = parseSeeds(flags.seeds);
+  const scorers = selectScorers(flags.scorers, flags.set);
+  const backend = await initBackend(flags.backend);
+  const total = benchmarks.length * recipes.length * seeds.length;
+  process.stderr.write(`${total} training runs (${benchmarks.length} benchmarks x ${recipes.length} recipes x ${seeds.length} seeds), ${scorers.length} scorers each, backend ${backend.tfBackend}\n`);
+
+  const rows: TrainRow[] = [];
+  let done = 0;
+  for (const benchmark of benchmarks) {
+    for (const recipe of recipes) {
+      for (const seed of seeds) {
+        done++;
+        const run = await runTraining({ benchmark, recipe, seed, scorers, progress: stderrProgress(`[${done}/${total} ${benchmark.id} ${recipe.id} seed ${seed}]`) });
+        rows.push(...run.rows);
+        if (!flags.json) {
+          const title = `${benchmark.title}: ${recipe.title} (${run.modalities.join('+')}), seed ${seed}, x100`;
+          process.stdout.write(`${renderPaperTable(run.scores, title)}\n`);
+        }
+      }
+    }
+  }
+  if (flags.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+}
 
 export function runCommand(): Command {
   return new Command('run')
-    .description('Run the benchmark: today, every scorer on the embedded generated outputs (training and datasets plug in later)')
-    .option('--all', 'every scorer on every available benchmark')
+    .description('Run the benchmark: train each recipe on each benchmark and seed, score every model with every scorer')
+    .option('--all', `every available benchmark with the main recipes (${MAIN_RECIPES.join(', ')})`)
+    .option('--benchmarks <ids>', `comma-separated benchmark ids (default: all: ${BENCHMARKS.map((b) => b.id).join(', ')})`)
+    .option('--recipes <ids>', `comma-separated recipes (default: ${MAIN_RECIPES.join(', ')})`)
+    .option('--seeds <list>', 'seeds, e.g. 0,1,2 or 0-4', '0')
     .option('--scorers <ids>', 'comma-separated scorer ids (default: all)')
     .option('--set <scorer.key=value>', 'override a scorer setting, repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--seed <n>', 'seed of the generated outputs', '0')
-    .option('--json', 'print one JSON array of results (fractions)')
-    .action((flags: RunFlags) => {
-      if (!flags.all && !flags.scorers) throw new InputError('say what to run: --all, or --scorers msp,energy,...');
-      const seed = Number(flags.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new InputError(`--seed ${flags.seed}: expected a non-negative integer`);
-      const runs = selectScorers(flags.scorers, flags.set);
-      const outputs = synthesizeModelOutputs({ seed, ...EMBEDDED_OUTPUTS });
-      const results = evaluateOutputs(outputs, runs, { fitSplit: 'train' });
-      if (flags.json) process.stdout.write(`${JSON.stringify(results)}\n`);
-      else process.stdout.write(`${renderPaperTable(results, `embedded synthetic Near-OOD (video+flow), seed ${seed}, x100`)}\n`);
-    });
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES).default('wasm'))
+    .option('--json', 'print one JSON array of result rows (fractions) instead of tables')
+    .action((flags: RunFlags) => runAction(flags));
 }

@@ -44,7 +44,7 @@ describe('recipes', () => {
     const ln = recipeById('logitnorm_a2d_npmix')!.configure(HMDB_FAR);
     expect(ln.classification).toEqual({ perModality: true, logitNorm: true, tau: 0.04 });
     expect(recipeById('logitnorm')!.configure(HMDB_FAR).classification).toEqual({ perModality: false, logitNorm: true, tau: 0.04 });
-    expect(recipeById('a2d_wasserstein')!.configure(HMDB_FAR).a2d!.distance).toBe('wasserstein');
+    expect(recipeById('a2d_wasserstein')!.configure(HMDB_FAR).a2d!.distance).toBe('upstream-wasserstein');
     expect(recipeById('a2d_vos')!.configure(HMDB_FAR).synthesis!.kind).toBe('vos');
     expect(recipeById('a2d_mixup')!.configure(HMDB_FAR).synthesis!.kind).toBe('mixup');
   });

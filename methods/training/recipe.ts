@@ -86,7 +86,7 @@ export interface RecipeDefinition {
   readonly family: RecipeFamily;
   readonly classification: { readonly perModality: boolean; readonly logitNorm: boolean };
   /** A2D with this distance (absent: no A2D term). */
-  readonly a2d?: Distance;
+  readonly a2d?: AnyDistance;
   /** Outlier synthesis of this kind (absent: none). */
   readonly synthesis?: OutlierSynthesis;
 }

@@ -70,6 +70,7 @@ function benchData(steps: number): { benchmark: Benchmark; data: BenchmarkData }
     modalities: [{ name: 'video', dim: DIMS[0]! }, { name: 'flow', dim: DIMS[1]! }],
     modalitySets: [['video', 'flow']], splits: 1, fitSplit: 'train',
     training: { epochs: { baseline: 1, a2d: 1, a2dNpmix: 1 }, a2dWeight: 1, npmix: { a2d: 0.5, ood: 0.5, ent: 0.5, startEpoch: 0 }, encoder: 'identity' },
+    availability: () => ({ available: true }),
     load: async () => data,
   };
   return { benchmark, data };

@@ -62,5 +62,7 @@ export interface Benchmark {
   /** The ID split KNN, Mahalanobis and ViM fit on. */
   readonly fitSplit: 'train' | 'val';
   readonly training: TrainingDefaults;
+  /** Whether this machine has the benchmark's data (generated benchmarks always do), and if not how to get it. */
+  availability(dataDir?: string): { readonly available: boolean; readonly hint?: string };
   load(options: LoadOptions): Promise<BenchmarkData>;
 }

@@ -171,6 +171,7 @@ export function syntheticBenchmark(def: SyntheticDefinition): Benchmark {
     splits: def.splits,
     fitSplit: 'train',
     training: def.training,
+    availability: () => ({ available: true }),
     load: async (options) => generateSynthetic(def, options),
   };
 }

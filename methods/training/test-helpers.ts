@@ -67,6 +67,7 @@ export function tinyBenchmark(o: TinyOptions = {}): { benchmark: Benchmark; data
     splits: 1,
     fitSplit: 'train',
     training: { ...TINY_DEFAULTS, epochs: { baseline: epochs, a2d: epochs, a2dNpmix: epochs }, encoder: o.encoder ?? 'identity' },
+    availability: () => ({ available: true }),
     load: async () => data,
   };
   return { benchmark, data, modalities: names };

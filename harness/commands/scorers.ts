@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import { SCORERS } from '../../methods/scorers/index.ts';
+import { tableStyle } from '../report/table-style.ts';
 
 export function scorersCommand(): Command {
   return new Command('scorers')
@@ -12,7 +13,7 @@ export function scorersCommand(): Command {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
-      const table = new Table({ head: ['id', 'name', 'defaults', 'paper'] });
+      const table = new Table({ head: ['id', 'name', 'defaults', 'paper'], ...tableStyle() });
       for (const r of rows) table.push([r.id, r.title, JSON.stringify(r.defaults), r.paper]);
       process.stdout.write(`${table.toString()}\n`);
     });

@@ -1,9 +1,9 @@
 import Table from 'cli-table3';
 import type { ScorerResult } from '../evaluate.ts';
+import { tableStyle } from './table-style.ts';
 
 const pct = (v: number) => (v * 100).toFixed(2);
-/** Colours only on a terminal: piped output and CI logs stay plain text. */
-const style = () => (process.stdout.isTTY ? {} : { style: { head: [], border: [] } });
+
 
 /**
  * The paper's layout, values x100: scorers as rows. One OOD set (Near-OOD): FPR95, AUROC,
@@ -15,7 +15,7 @@ export function renderPaperTable(results: readonly ScorerResult[], title: string
   const find = (scorer: string, ood: string) => results.find((r) => r.scorer === scorer && r.ood === ood)!;
 
   if (oodSets.length === 1) {
-    const table = new Table({ head: ['Scorer', 'FPR95 ↓', 'AUROC ↑', 'AUPR-In ↑', 'AUPR-Out ↑', 'ID ACC ↑'], ...style() });
+    const table = new Table({ head: ['Scorer', 'FPR95 ↓', 'AUROC ↑', 'AUPR-In ↑', 'AUPR-Out ↑', 'ID ACC ↑'], ...tableStyle() });
     for (const s of scorers) {
       const r = find(s, oodSets[0]!);
       table.push([s, pct(r.fpr95), pct(r.auroc), pct(r.aupr_in), pct(r.aupr_out), pct(r.id_acc)]);
@@ -25,7 +25,7 @@ export function renderPaperTable(results: readonly ScorerResult[], title: string
 
   const table = new Table({
     head: ['Scorer', ...oodSets.flatMap((o) => [`${o} FPR95 ↓`, `${o} AUROC ↑`]), 'Avg FPR95 ↓', 'Avg AUROC ↑', 'ID ACC ↑'],
-    ...style(),
+    ...tableStyle(),
   });
   for (const s of scorers) {
     const rows = oodSets.map((o) => find(s, o));

@@ -48,6 +48,11 @@ export interface LoadOptions {
   readonly dataDir?: string;
 }
 
+/** The training settings a benchmark declares for a modality set. */
+export function benchmarkTrainingDefaults(benchmark: Pick<Benchmark, 'training' | 'trainingFor'>, modalities: readonly string[]): TrainingDefaults {
+  return benchmark.trainingFor?.(modalities) ?? benchmark.training;
+}
+
 export interface Benchmark {
   readonly id: string;
   readonly title: string;
@@ -61,7 +66,10 @@ export interface Benchmark {
   readonly splits: number;
   /** The ID split KNN, Mahalanobis and ViM fit on. */
   readonly fitSplit: 'train' | 'val';
+  /** Upstream training settings of the default modality set. */
   readonly training: TrainingDefaults;
+  /** Settings for another modality set where upstream used different ones (e.g. V+A+F). */
+  trainingFor?(modalities: readonly string[]): TrainingDefaults;
   /** Whether this machine has the benchmark's data (generated benchmarks always do), and if not how to get it. */
   availability(dataDir?: string): { readonly available: boolean; readonly hint?: string };
   load(options: LoadOptions): Promise<BenchmarkData>;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 import { Command, CommanderError } from 'commander';
+import { datasetsCommand } from './commands/datasets.ts';
 import { evalDumpsCommand } from './commands/eval-dumps.ts';
 import { runCommand } from './commands/run.ts';
 import { scorersCommand } from './commands/scorers.ts';
@@ -15,7 +16,8 @@ const program = new Command('harness')
   .addCommand(runCommand())
   .addCommand(evalDumpsCommand())
   .addCommand(scorersCommand())
-  .addCommand(trainCommand());
+  .addCommand(trainCommand())
+  .addCommand(datasetsCommand());
 // Usage errors exit 2 like every other input error, from subcommands too.
 for (const command of program.commands) command.exitOverride().showHelpAfterError();
 

@@ -18,6 +18,7 @@ interface RunFlags {
   scorers?: string;
   set: string[];
   backend: (typeof BACKEND_NAMES)[number];
+  dataDir?: string;
   json?: boolean;
 }
 
@@ -42,11 +43,18 @@ function parseSeeds(value: string): number[] {
  */
 export async function runAction(flags: RunFlags): Promise<void> {
   if (!flags.all && !flags.benchmarks && !flags.recipes) throw new InputError('say what to run: --all, or --benchmarks / --recipes');
-  const benchmarks = (list(flags.benchmarks) ?? BENCHMARKS.map((b) => b.id)).map((id) => {
-    const b = benchmarkById(id);
-    if (!b) throw new InputError(`--benchmarks ${id}: unknown; known: ${BENCHMARKS.map((x) => x.id).join(', ')}`);
-    return b;
-  });
+  const named = list(flags.benchmarks);
+  const benchmarks = named
+    ? named.map((id) => {
+        const b = benchmarkById(id);
+        if (!b) throw new InputError(`--benchmarks ${id}: unknown; known: ${BENCHMARKS.map((x) => x.id).join(', ')}`);
+        const { available, hint } = b.availability(flags.dataDir);
+        if (!available) throw new InputError(`--benchmarks ${id}: its data is not here${hint ? `: ${hint}` : ''}`);
+        return b;
+      })
+    : BENCHMARKS.filter((b) => b.availability(flags.dataDir).available);
+  const skipped = BENCHMARKS.filter((b) => !named && !benchmarks.includes(b));
+  if (skipped.length) process.stderr.write(`skipping ${skipped.length} benchmarks whose data is not here (see bun harness datasets list): ${skipped.map((b) => b.id).join(', ')}\n`);
   const recipes = (list(flags.recipes) ?? [...MAIN_RECIPES]).map((id) => {
     const r = recipeById(id);
     if (!r) throw new InputError(`--recipes ${id}: unknown; known: ${RECIPES.map((x) => x.id).join(', ')}`);
@@ -64,7 +72,7 @@ export async function runAction(flags: RunFlags): Promise<void> {
     for (const recipe of recipes) {
       for (const seed of seeds) {
         done++;
-        const run = await runTraining({ benchmark, recipe, seed, scorers, progress: stderrProgress(`[${done}/${total} ${benchmark.id} ${recipe.id} seed ${seed}]`) });
+        const run = await runTraining({ benchmark, recipe, seed, scorers, ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), progress: stderrProgress(`[${done}/${total} ${benchmark.id} ${recipe.id} seed ${seed}]`) });
         rows.push(...run.rows);
         if (!flags.json) {
           const title = `${benchmark.title}: ${recipe.title} (${run.modalities.join('+')}), seed ${seed}, x100`;
@@ -79,13 +87,14 @@ export async function runAction(flags: RunFlags): Promise<void> {
 export function runCommand(): Command {
   return new Command('run')
     .description('Run the benchmark: train each recipe on each benchmark and seed, score every model with every scorer')
-    .option('--all', `every available benchmark with the main recipes (${MAIN_RECIPES.join(', ')})`)
+    .option('--all', `every benchmark whose data is here, with the main recipes (${MAIN_RECIPES.join(', ')})`)
     .option('--benchmarks <ids>', `comma-separated benchmark ids (default: all: ${BENCHMARKS.map((b) => b.id).join(', ')})`)
     .option('--recipes <ids>', `comma-separated recipes (default: ${MAIN_RECIPES.join(', ')})`)
     .option('--seeds <list>', 'seeds, e.g. 0,1,2 or 0-4', '0')
     .option('--scorers <ids>', 'comma-separated scorer ids (default: all)')
     .option('--set <scorer.key=value>', 'override a scorer setting, repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES).default('wasm'))
+    .option('--data-dir <dir>', 'data folder (default: $MULTIOOD_DATA, else ~/.multiood/data)')
     .option('--json', 'print one JSON array of result rows (fractions) instead of tables')
     .action((flags: RunFlags) => runAction(flags));
 }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { Benchmark } from '../../datasets/benchmark.ts';
+import { benchmarkTrainingDefaults, type Benchmark } from '../../datasets/benchmark.ts';
 import { BENCHMARKS, benchmarkById } from '../../datasets/registry.ts';
 import { parseOverrideAssignments, type RecipeOverrides, type TrainingRecipe } from '../../methods/training/recipe.ts';
 import { RECIPES, recipeById } from '../../methods/training/recipes/index.ts';
@@ -108,7 +108,7 @@ export async function runTraining(o: RunTrainingOptions): Promise<TrainingRun> {
   // Validate the recipe's settings before loading anything.
   const config = (() => {
     try {
-      return recipe.configure(benchmark.training, o.overrides);
+      return recipe.configure(benchmarkTrainingDefaults(benchmark, modalities), o.overrides);
     } catch (e) {
       throw new InputError(e instanceof Error ? e.message.split('\n')[0]! : String(e));
     }

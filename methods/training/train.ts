@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Benchmark, BenchmarkData, SplitData } from '../../datasets/benchmark.ts';
+import { benchmarkTrainingDefaults, type Benchmark, type BenchmarkData, type SplitData } from '../../datasets/benchmark.ts';
 import { matrix, type Matrix } from '../linalg/matrix.ts';
 import type { ModelOutputs, SplitOutputs } from '../outputs.ts';
 import { Random } from '../random.ts';
@@ -23,7 +23,7 @@ import { RECIPES, recipeById } from './recipes/index.ts';
  */
 
 export interface TrainSpec {
-  readonly benchmark: Pick<Benchmark, 'id' | 'classNames' | 'training'>;
+  readonly benchmark: Pick<Benchmark, 'id' | 'classNames' | 'training' | 'trainingFor'>;
   /** Modality names in concatenation order (keys of each split's features). */
   readonly modalities: readonly string[];
   /** A recipe, or its id in the registry. */
@@ -155,7 +155,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<TrainResult> {
   const recipe = typeof spec.recipe === 'string' ? recipeById(spec.recipe) : spec.recipe;
   if (!recipe) throw new Error(`unknown recipe "${String(spec.recipe)}"; known: ${RECIPES.map((r) => r.id).join(', ')}`);
-  const cfg = recipe.configure(spec.benchmark.training, spec.overrides);
+  const cfg = recipe.configure(benchmarkTrainingDefaults(spec.benchmark, spec.modalities), spec.overrides);
   const C = spec.benchmark.classNames.length;
   const M = spec.modalities.length;
   if (M < 1) throw new Error('train: no modality chosen');

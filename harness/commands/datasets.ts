@@ -1,0 +1,243 @@
+import { tableStyle } from '../report/table-style.ts';
+import { Command } from 'commander';
+import Table from 'cli-table3';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Benchmark } from '../../datasets/benchmark.ts';
+import { resolveDataDir } from '../../datasets/data-dir.ts';
+import { MANIFEST_FILE, oodSplitKey, readManifest, type FeatureManifest } from '../../datasets/feature-folder/feature-folder.ts';
+import { fetchUtdMhad, UTD_MHAD_ID } from '../../datasets/fetch/utd-mhad.ts';
+import { checkFeatureFolderAgainstSplitLists } from '../../datasets/multiood/check.ts';
+import { multioodDefinitionById, type MultioodDefinition } from '../../datasets/multiood/definitions.ts';
+import { featureFolderHint, featureFolderPath, featureFolderSpec } from '../../datasets/multiood/feature-benchmark.ts';
+import { BENCHMARKS, benchmarkById } from '../../datasets/registry.ts';
+import { asInputError, InputError } from '../errors.ts';
+
+export interface DatasetRow {
+  readonly id: string;
+  readonly title: string;
+  readonly setting: 'near' | 'far';
+  readonly modalities: readonly { readonly name: string; readonly dim: number }[];
+  readonly modalitySets: readonly (readonly string[])[];
+  readonly idClasses: number;
+  /** Official split sizes, where the definition knows them. */
+  readonly sizes?: { readonly train: number; readonly val: number; readonly test: number; readonly ood: Readonly<Record<string, number>> };
+  readonly available: boolean;
+  readonly hint?: string;
+}
+
+export function datasetRow(b: Benchmark, dataDir?: string): DatasetRow {
+  const def = multioodDefinitionById(b.id);
+  const availability = b.availability(dataDir);
+  return {
+    id: b.id,
+    title: b.title,
+    setting: b.setting,
+    modalities: b.modalities.map(({ name, dim }) => ({ name, dim })),
+    modalitySets: b.modalitySets,
+    idClasses: b.classNames.length,
+    ...(def ? { sizes: { ...def.sizes, ood: Object.fromEntries(def.oodSets.map((o) => [o.name, o.size])) } } : {}),
+    available: availability.available,
+    ...(availability.hint ? { hint: availability.hint } : {}),
+  };
+}
+
+const setName = (set: readonly string[]) => set.map((m) => m[0]!.toUpperCase()).join('+');
+
+function listDatasets(flags: { json?: boolean; dataDir?: string }): void {
+  const rows = BENCHMARKS.map((b) => datasetRow(b, flags.dataDir));
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  const table = new Table({ head: ['id', 'setting', 'modalities', 'sets', 'ID classes', 'train/val/test', 'OOD', 'here'], ...tableStyle() });
+  for (const r of rows) {
+    table.push([
+      r.id,
+      r.setting,
+      r.modalities.map((m) => `${m.name} ${m.dim}`).join(', '),
+      r.modalitySets.map(setName).join(', '),
+      r.idClasses,
+      r.sizes ? `${r.sizes.train}/${r.sizes.val}/${r.sizes.test}` : '-',
+      r.sizes ? Object.entries(r.sizes.ood).map(([n, s]) => `${n} ${s}`).join(', ') : '-',
+      r.available ? 'yes' : 'no',
+    ]);
+  }
+  process.stdout.write(`${table.toString()}\n`);
+  const missing = rows.filter((r) => !r.available && r.hint);
+  if (missing.length) process.stdout.write(`\nNot here (data folder ${resolveDataDir(flags.dataDir)}):\n${missing.map((r) => `  ${r.id}: ${r.hint}`).join('\n')}\n`);
+}
+
+interface DatasetInfo extends DatasetRow {
+  readonly fitSplit: 'train' | 'val';
+  readonly training: Benchmark['training'];
+  readonly classNames?: readonly string[];
+  readonly multiood?: {
+    readonly dataset: string;
+    readonly oodClasses?: number;
+    readonly excludedClasses?: readonly string[];
+    readonly oodSets: readonly { readonly name: string; readonly title: string; readonly size: number; readonly splitKey: string; readonly lists: readonly string[] }[];
+    readonly splitLists: Readonly<Record<'train' | 'val' | 'test', readonly string[]>>;
+    readonly trainingByModalitySet?: MultioodDefinition['trainingByModalitySet'];
+    readonly extrapolated?: readonly string[];
+    readonly featureFolder: string;
+    readonly manifest?: FeatureManifest;
+    readonly manifestError?: string;
+  };
+}
+
+async function datasetInfo(b: Benchmark, dataDir?: string): Promise<DatasetInfo> {
+  const def = multioodDefinitionById(b.id);
+  const row = datasetRow(b, dataDir);
+  const generic = !b.classNames.every((n, i) => n === `class ${i}`);
+  const base = { ...row, fitSplit: b.fitSplit, training: b.training, ...(generic ? { classNames: b.classNames } : {}) };
+  if (!def) return base;
+  const folder = featureFolderPath(def, dataDir);
+  let manifest: FeatureManifest | undefined;
+  let manifestError: string | undefined;
+  if (existsSync(join(folder, MANIFEST_FILE))) {
+    try {
+      manifest = await readManifest(folder, featureFolderSpec(def));
+    } catch (e) {
+      manifestError = e instanceof Error ? e.message : String(e);
+    }
+  }
+  return {
+    ...base,
+    multiood: {
+      dataset: def.dataset,
+      ...(def.oodClasses !== undefined ? { oodClasses: def.oodClasses } : {}),
+      ...(def.excludedClasses ? { excludedClasses: def.excludedClasses } : {}),
+      oodSets: def.oodSets.map((o) => ({ name: o.name, title: o.title, size: o.size, splitKey: oodSplitKey(o.name), lists: o.lists.map((l) => l.file) })),
+      splitLists: { train: def.splitLists.train.map((l) => l.file), val: def.splitLists.val.map((l) => l.file), test: def.splitLists.test.map((l) => l.file) },
+      ...(def.trainingByModalitySet ? { trainingByModalitySet: def.trainingByModalitySet } : {}),
+      ...(def.extrapolated ? { extrapolated: def.extrapolated } : {}),
+      featureFolder: folder,
+      ...(manifest ? { manifest } : {}),
+      ...(manifestError ? { manifestError } : {}),
+    },
+  };
+}
+
+function renderInfo(i: DatasetInfo): string {
+  const t = i.training;
+  const trainingLine = (x: typeof t) =>
+    `epochs baseline ${x.epochs.baseline}, A2D ${x.epochs.a2d}, A2D+NP-Mix ${x.epochs.a2dNpmix}; A2D weight ${x.a2dWeight}; NP-Mix weights ${x.npmix.a2d}/${x.npmix.ood}/${x.npmix.ent} from epoch ${x.npmix.startEpoch}; encoder ${x.encoder}`;
+  const lines = [
+    `${i.id}: ${i.title}`,
+    `  setting        ${i.setting}`,
+    `  modalities     ${i.modalities.map((m) => `${m.name} ${m.dim}`).join(', ')}`,
+    `  modality sets  ${i.modalitySets.map((s) => s.join('+')).join(', ')} (first is the default)`,
+    `  ID classes     ${i.idClasses}${i.classNames ? ` (${i.classNames.join(', ')})` : ''}`,
+    `  fit split      ${i.fitSplit} (KNN, Mahalanobis, ViM)`,
+    `  training       ${trainingLine(t)}`,
+  ];
+  const m = i.multiood;
+  if (m) {
+    if (m.oodClasses !== undefined) lines.push(`  OOD classes    ${m.oodClasses}`);
+    if (m.excludedClasses) lines.push(`  excluded       ${m.excludedClasses.join(', ')} (overlap with the OOD sets)`);
+    if (i.sizes) lines.push(`  ID splits      train ${i.sizes.train}, val ${i.sizes.val}, test ${i.sizes.test} (${m.splitLists.train.join('+')}, ${m.splitLists.val.join('+')}, ${m.splitLists.test.join('+')})`);
+    for (const o of m.oodSets) lines.push(`  OOD ${o.name.padEnd(10)} ${o.size} clips, ${o.title}; folder split "${o.splitKey}"; lists ${o.lists.join(', ')}`);
+    for (const x of m.trainingByModalitySet ?? []) lines.push(`  training (${x.modalities.join('+')}) ${trainingLine(x.training)}`);
+    for (const x of m.extrapolated ?? []) lines.push(`  note           ${x}`);
+    lines.push(`  feature folder ${m.featureFolder}`);
+    if (m.manifest) {
+      lines.push(`  present        backbone ${JSON.stringify(m.manifest.backbone)}, created ${m.manifest.created}, ${m.manifest.modalities.map((x) => `${x.name} ${x.dim}`).join(', ')}`);
+      lines.push(`                 ${Object.entries(m.manifest.splits).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    } else if (m.manifestError) {
+      lines.push(`  present        but unusable: ${m.manifestError}`);
+    } else {
+      lines.push(`  present        no: ${i.hint ?? ''}`);
+      lines.push(
+        '  layout         manifest.json {benchmark, modalities:[{name,dim}], splits:{split: rows}, backbone, created, classNames?};',
+        `                 <split>.<modality>.npy (float32/float64, rows x dim) and <split>.labels.npy (int64) for train, val, test;`,
+        `                 OOD: ${m.oodSets.map((o) => o.splitKey).join(', ')} (features only). See datasets/feature-folder/README.md.`,
+      );
+    }
+  } else {
+    lines.push(`  available      ${i.available ? 'yes' : `no: ${i.hint ?? ''}`}`);
+  }
+  return lines.join('\n');
+}
+
+function requireBenchmark(id: string): Benchmark {
+  const b = benchmarkById(id);
+  if (b) return b;
+  throw new InputError(`unknown dataset "${id}"; known: ${BENCHMARKS.map((x) => x.id).join(', ')}${BENCHMARKS.some((x) => x.id === UTD_MHAD_ID) ? '' : `, ${UTD_MHAD_ID} (fetch only)`}`);
+}
+
+async function fetchDataset(id: string, flags: { dataDir?: string; baseUrl?: string }): Promise<void> {
+  const dataDir = resolveDataDir(flags.dataDir);
+  if (id === UTD_MHAD_ID) {
+    const started = performance.now();
+    const r = await asInputError(() => fetchUtdMhad({ dataDir, ...(flags.baseUrl ? { baseUrl: flags.baseUrl } : {}), onProgress: (line) => process.stderr.write(`  ${line}\n`) }));
+    if (r.skipped.length) process.stderr.write(`  ${r.skipped.length} archive entries not in the manifest were not extracted (first: ${r.skipped[0]})\n`);
+    process.stdout.write(`${id}: ${r.files} files (${(r.bytes / 1e6).toFixed(1)} MB) verified and installed in ${r.target} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+    return;
+  }
+  const b = requireBenchmark(id);
+  const def = multioodDefinitionById(id);
+  if (def) {
+    throw new InputError(`${id} cannot be downloaded: MultiOOD's videos are not redistributable here; ${featureFolderHint(def, flags.dataDir)}`);
+  }
+  const a = b.availability(flags.dataDir);
+  if (a.available) {
+    process.stdout.write(`${id}: nothing to fetch, it is available here\n`);
+    return;
+  }
+  throw new InputError(`${id} cannot be fetched by the harness${a.hint ? `: ${a.hint}` : ''}`);
+}
+
+async function checkDataset(id: string, flags: { splitLists: string; dataDir?: string; json?: boolean }): Promise<void> {
+  const def = multioodDefinitionById(id);
+  if (!def) throw new InputError(`${id}: only the MultiOOD benchmarks have split lists to check against (${BENCHMARKS.filter((b) => multioodDefinitionById(b.id)).map((b) => b.id).join(', ')})`);
+  const report = await asInputError(() => checkFeatureFolderAgainstSplitLists(def, featureFolderPath(def, flags.dataDir), flags.splitLists));
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    const table = new Table({ head: ['split', 'list', 'official', 'folder', 'labels', 'problems'], ...tableStyle() });
+    for (const s of report.splits) table.push([s.split, s.listRows, s.officialRows, s.folderRows ?? '-', s.labels ?? '-', s.problems.join('; ') || 'ok']);
+    process.stdout.write(`${report.folder} against ${report.splitLists}\n${table.toString()}\n`);
+    if (report.classNames.length) process.stdout.write(`class names from the lists: ${report.classNames.join(', ')}\n`);
+  }
+  if (!report.ok) throw new InputError(`${id}: the feature folder does not match the split lists (${report.splits.filter((s) => s.problems.length).map((s) => s.split).join(', ')})`);
+}
+
+export function datasetsCommand(): Command {
+  const dataDirHelp = 'data folder (default: $MULTIOOD_DATA, else ~/.multiood/data)';
+  const command = new Command('datasets').description('List, describe, fetch and check the benchmarks\' data');
+  command
+    .command('list')
+    .description('Every registered benchmark: setting, modalities, classes, split sizes, whether its data is here')
+    .option('--data-dir <dir>', dataDirHelp)
+    .option('--json', 'print JSON instead of a table')
+    .action((flags: { json?: boolean; dataDir?: string }) => listDatasets(flags));
+  command
+    .command('info')
+    .description('Everything the harness knows about one benchmark, and where its data goes')
+    .argument('<id>', 'benchmark id (see datasets list)')
+    .option('--data-dir <dir>', dataDirHelp)
+    .option('--json', 'print JSON')
+    .action(async (id: string, flags: { json?: boolean; dataDir?: string }) => {
+      const info = await datasetInfo(requireBenchmark(id), flags.dataDir);
+      process.stdout.write(flags.json ? `${JSON.stringify(info, null, 2)}\n` : `${renderInfo(info)}\n`);
+    });
+  command
+    .command('fetch')
+    .description(`Download a dataset into the data folder, verified file by file (only ${UTD_MHAD_ID} can be downloaded)`)
+    .argument('<id>', `dataset id (${UTD_MHAD_ID})`)
+    .option('--data-dir <dir>', dataDirHelp)
+    .option('--base-url <url>', 'where the archives are (default: $MULTIOOD_UTD_MHAD_URL, else the authors\' page)')
+    .action((id: string, flags: { dataDir?: string; baseUrl?: string }) => fetchDataset(id, flags));
+  command
+    .command('check')
+    .description('Check a MultiOOD feature folder against the upstream split lists in your MultiOOD checkout')
+    .argument('<id>', 'MultiOOD benchmark id')
+    .requiredOption('--split-lists <dir>', 'your MultiOOD checkout (or a folder holding its split-list files)')
+    .option('--data-dir <dir>', dataDirHelp)
+    .option('--json', 'print the report as JSON')
+    .action((id: string, flags: { splitLists: string; dataDir?: string; json?: boolean }) => checkDataset(id, flags));
+  // Usage errors of the subcommands exit 2 like every other input error.
+  for (const sub of command.commands) sub.exitOverride().showHelpAfterError();
+  return command;
+}

@@ -175,7 +175,7 @@ export function inertialFeatures(iner: MatArray, what = 'd_iner'): Float64Array 
  */
 export function hipCentreIndex(jointOrderText: string, file = 'Skeleton_joint_order.txt'): number {
   const joints = new Map<string, number>();
-  for (const m of jointOrderText.matchAll(/^\s*(\d+)\.\s*([A-Za-z_ ]+?)\s*;?\s*$/gm)) {
+  for (const m of jointOrderText.matchAll(/^\s*(\d+)\.\s*([A-Za-z_][A-Za-z0-9_ ]*?)\s*;?\s*$/gm)) {
     joints.set(m[2]!.toLowerCase().replace(/\s+/g, '_'), Number(m[1]) - 1);
   }
   if (joints.size !== JOINTS) throw new Error(`${file}: expected ${JOINTS} numbered joints, found ${joints.size}`);

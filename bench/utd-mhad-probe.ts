@@ -9,11 +9,11 @@
  * The first run extracts (and caches) the features; depth takes a minute or two.
  */
 import { parseArgs } from 'node:util';
-import { matrix, type Matrix } from '../../methods/linalg/matrix.ts';
-import { cacheDir } from '../data-dir.ts';
-import { loadUtdFeatures, trainStatistics, utdRoot, utdSplitClasses } from './benchmark.ts';
-import { UTD_TEST_SUBJECTS, UTD_TRAIN_SUBJECTS } from './catalog.ts';
-import { UTD_MODALITIES, type UtdModality } from './features.ts';
+import { matrix, type Matrix } from '../methods/linalg/matrix.ts';
+import { cacheDir } from '../datasets/data-dir.ts';
+import { loadUtdFeatures, trainStatistics, utdRoot, utdSplitClasses } from '../datasets/utd-mhad/benchmark.ts';
+import { UTD_TEST_SUBJECTS, UTD_TRAIN_SUBJECTS } from '../datasets/utd-mhad/catalog.ts';
+import { UTD_MODALITIES, type UtdModality } from '../datasets/utd-mhad/features.ts';
 
 function standardise(x: Matrix, trainRows: number[], rows: number[]): Matrix {
   const { mean, std } = trainStatistics(x, trainRows);

@@ -4,7 +4,7 @@
  * cross-subject protocol (train subjects 1, 3, 5, 7; test 2, 4, 6, 8), for all 27 actions and for
  * split 0's 14 ID actions. Features are z-scored with the training rows' statistics.
  *
- *     npx bun datasets/utd-mhad/probe.ts --data-dir ../shared/data [--modalities inertial,skeleton]
+ *     npx bun bench/utd-mhad-probe.ts --data-dir ../shared/data [--modalities inertial,skeleton]
  *
  * The first run extracts (and caches) the features; depth takes a minute or two.
  */

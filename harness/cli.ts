@@ -2,8 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { datasetsCommand } from './commands/datasets.ts';
 import { evalDumpsCommand } from './commands/eval-dumps.ts';
+import { mergeCommand } from './commands/merge.ts';
 import { runCommand } from './commands/run.ts';
 import { scorersCommand } from './commands/scorers.ts';
+import { serveCommand } from './commands/serve.ts';
+import { showCommand } from './commands/show.ts';
 import { trainCommand } from './commands/train.ts';
 import { InputError } from './errors.ts';
 import pkg from '../package.json';
@@ -14,10 +17,13 @@ const program = new Command('harness')
   .showHelpAfterError()
   .exitOverride()
   .addCommand(runCommand())
+  .addCommand(showCommand())
   .addCommand(evalDumpsCommand())
   .addCommand(scorersCommand())
   .addCommand(trainCommand())
-  .addCommand(datasetsCommand());
+  .addCommand(datasetsCommand())
+  .addCommand(mergeCommand())
+  .addCommand(serveCommand());
 // Usage errors exit 2 like every other input error, from subcommands too.
 for (const command of program.commands) command.exitOverride().showHelpAfterError();
 

@@ -1,100 +1,226 @@
 import { Command, Option } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { availableParallelism, cpus, hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Benchmark } from '../../datasets/benchmark.ts';
 import { BENCHMARKS, benchmarkById } from '../../datasets/registry.ts';
+import { parseOverrideAssignments, type RecipeOverrides } from '../../methods/training/recipe.ts';
 import { recipeById, RECIPES } from '../../methods/training/recipes/index.ts';
-import { BACKEND_NAMES, initBackend } from '../backend.ts';
+import { BACKEND_NAMES, type BackendName } from '../backend.ts';
 import { InputError } from '../errors.ts';
-import { renderPaperTable } from '../report/paper-table.ts';
+import { cellLabel, estimateCellSeconds, MAIN_RECIPES, parseIntList, parseShard, planGrid, shardCells, type GridPlan } from '../grid/plan.ts';
+import { formatDuration, gridProgress, summaryLine } from '../grid/progress.ts';
+import { runGrid, workerPool } from '../grid/runner.ts';
 import { selectScorers } from '../scorer-selection.ts';
-import { runTraining, stderrProgress, type TrainRow } from './train.ts';
+import { openStore } from '../store/index.ts';
+import { DEFAULT_DB, loadLeaderboard, renderLeaderboard } from './show.ts';
+import pkg from '../../package.json';
 
-/** The recipes of the paper's main tables; ablations are asked for by name. */
-export const MAIN_RECIPES = ['baseline', 'a2d', 'a2d_npmix'] as const;
+export { MAIN_RECIPES };
+
+/**
+ * Default dataset splits: the first two of each benchmark (synthetic-near has 5). With the 5 main
+ * recipes, 3 seeds and both embedded benchmarks (synthetic-far has 2 modality sets) that is
+ * 5 x 3 x (2 + 2) = 60 cells, measured at 5m20s on 2 cores (`bun harness run --all`, wasm); `--splits 0-4` runs all.
+ */
+export const DEFAULT_SPLITS = '0-1';
 
 interface RunFlags {
   all?: boolean;
-  benchmarks?: string;
+  benchmark?: string;
+  modalities?: string;
   recipes?: string;
-  seeds: string;
   scorers?: string;
+  seeds: string;
+  splits: string;
   set: string[];
-  backend: (typeof BACKEND_NAMES)[number];
+  backend: BackendName;
+  workers?: string;
+  db: string;
   dataDir?: string;
   json?: boolean;
+  shard?: string;
+  dryRun?: boolean;
 }
 
 function list(value: string | undefined): string[] | undefined {
-  return value?.split(',').map((s) => s.trim()).filter(Boolean);
+  const xs = value?.split(',').map((s) => s.trim()).filter(Boolean);
+  return xs?.length ? xs : undefined;
 }
 
-function parseSeeds(value: string): number[] {
-  const seeds = value.split(',').flatMap((part) => {
-    const range = /^(\d+)-(\d+)$/.exec(part.trim());
-    if (range) return Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i);
-    if (!/^\d+$/.test(part.trim())) throw new InputError(`--seeds ${value}: expected integers and ranges, e.g. 0,1,2 or 0-4`);
-    return [Number(part)];
-  });
-  if (seeds.length === 0) throw new InputError(`--seeds ${value}: no seed`);
-  return seeds;
+function gitCommit(): string | null {
+  try {
+    const r = Bun.spawnSync(['git', 'rev-parse', 'HEAD'], { stdout: 'pipe', stderr: 'ignore' });
+    return r.exitCode === 0 ? r.stdout.toString().trim() || null : null;
+  } catch {
+    return null;
+  }
 }
 
-/**
- * Trains every chosen recipe on every chosen benchmark and seed, and scores each model with
- * every scorer. The resumable, sharded grid with its SQLite store builds on this loop.
- */
-export async function runAction(flags: RunFlags): Promise<void> {
-  if (!flags.all && !flags.benchmarks && !flags.recipes) throw new InputError('say what to run: --all, or --benchmarks / --recipes');
-  const named = list(flags.benchmarks);
-  const benchmarks = named
-    ? named.map((id) => {
-        const b = benchmarkById(id);
-        if (!b) throw new InputError(`--benchmarks ${id}: unknown; known: ${BENCHMARKS.map((x) => x.id).join(', ')}`);
-        const { available, hint } = b.availability(flags.dataDir);
-        if (!available) throw new InputError(`--benchmarks ${id}: its data is not here${hint ? `: ${hint}` : ''}`);
-        return b;
-      })
-    : BENCHMARKS.filter((b) => b.availability(flags.dataDir).available);
-  const skipped = BENCHMARKS.filter((b) => !named && !benchmarks.includes(b));
-  if (skipped.length) process.stderr.write(`skipping ${skipped.length} benchmarks whose data is not here (see bun harness datasets list): ${skipped.map((b) => b.id).join(', ')}\n`);
+export interface ResolvedRun {
+  readonly plan: GridPlan;
+  /** the cells of this shard (all when not sharded) */
+  readonly cells: GridPlan['cells'];
+  readonly skippedBenchmarks: readonly { readonly id: string; readonly hint?: string }[];
+  readonly shard: { readonly k: number; readonly n: number } | null;
+}
+
+/** Flags -> plan (no side effects). */
+export function resolveRun(flags: RunFlags): ResolvedRun {
+  if (!flags.all && !flags.benchmark && !flags.recipes) throw new InputError('say what to run: --all, or --benchmark / --recipes');
+  const named = list(flags.benchmark);
+  let benchmarks: Benchmark[];
+  const skippedBenchmarks: { id: string; hint?: string }[] = [];
+  if (named) {
+    benchmarks = named.map((id) => {
+      const b = benchmarkById(id);
+      if (!b) throw new InputError(`--benchmark ${id}: unknown; known: ${BENCHMARKS.map((x) => x.id).join(', ')}`);
+      const { available, hint } = b.availability(flags.dataDir);
+      if (!available) throw new InputError(`--benchmark ${id}: its data is not here${hint ? `: ${hint}` : ''}`);
+      return b;
+    });
+  } else {
+    benchmarks = [];
+    for (const b of BENCHMARKS) {
+      const a = b.availability(flags.dataDir);
+      if (a.available) benchmarks.push(b);
+      else skippedBenchmarks.push({ id: b.id, ...(a.hint ? { hint: a.hint } : {}) });
+    }
+  }
   const recipes = (list(flags.recipes) ?? [...MAIN_RECIPES]).map((id) => {
     const r = recipeById(id);
     if (!r) throw new InputError(`--recipes ${id}: unknown; known: ${RECIPES.map((x) => x.id).join(', ')}`);
     return r;
   });
-  const seeds = parseSeeds(flags.seeds);
-  const scorers = selectScorers(flags.scorers, flags.set);
-  const backend = await initBackend(flags.backend);
-  const total = benchmarks.length * recipes.length * seeds.length;
-  process.stderr.write(`${total} training runs (${benchmarks.length} benchmarks x ${recipes.length} recipes x ${seeds.length} seeds), ${scorers.length} scorers each, backend ${backend.tfBackend}\n`);
-
-  const rows: TrainRow[] = [];
-  let done = 0;
-  for (const benchmark of benchmarks) {
-    for (const recipe of recipes) {
-      for (const seed of seeds) {
-        done++;
-        const run = await runTraining({ benchmark, recipe, seed, scorers, ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), progress: stderrProgress(`[${done}/${total} ${benchmark.id} ${recipe.id} seed ${seed}]`) });
-        rows.push(...run.rows);
-        if (!flags.json) {
-          const title = `${benchmark.title}: ${recipe.title} (${run.modalities.join('+')}), seed ${seed}, x100`;
-          process.stdout.write(`${renderPaperTable(run.scores, title)}\n`);
-        }
-      }
-    }
+  // --set KEY=VALUE trains, --set SCORER.KEY=VALUE tunes a scorer (as in `train`).
+  const scorerSets = flags.set.filter((s) => /^[^=]*\./.test(s));
+  let overrides: RecipeOverrides;
+  try {
+    overrides = parseOverrideAssignments(flags.set.filter((s) => !scorerSets.includes(s)));
+  } catch (e) {
+    throw new InputError(`--set ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (flags.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+  const plan = planGrid({
+    benchmarks,
+    ...(flags.modalities ? { modalities: list(flags.modalities) ?? [] } : {}),
+    recipes,
+    seeds: parseIntList('--seeds', flags.seeds),
+    splits: parseIntList('--splits', flags.splits),
+    scorers: selectScorers(flags.scorers, scorerSets),
+    overrides,
+    backend: flags.backend,
+    harnessVersion: pkg.version,
+    ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+  });
+  const shard = flags.shard ? parseShard(flags.shard) : null;
+  return { plan, cells: shard ? shardCells(plan.cells, shard.k, shard.n) : plan.cells, skippedBenchmarks, shard };
+}
+
+function planCounts(cells: GridPlan['cells']) {
+  const by = <K extends string>(key: (c: GridPlan['cells'][number]) => K) => {
+    const m: Record<string, number> = {};
+    for (const c of cells) m[key(c)] = (m[key(c)] ?? 0) + 1;
+    return m;
+  };
+  return {
+    cells: cells.length,
+    byBenchmark: by((c) => `${c.config.benchmark} ${c.config.modalities.join('+')}`),
+    byRecipe: by((c) => c.config.recipe),
+    scorersPerCell: Object.keys(cells[0]?.config.scorers ?? {}).length,
+  };
+}
+
+export async function runAction(flags: RunFlags, command = 'run'): Promise<void> {
+  const r = resolveRun(flags);
+  const workers = flags.workers === undefined ? availableParallelism() : parseIntList('--workers', flags.workers)[0]!;
+  if (workers < 1) throw new InputError('--workers: at least 1');
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  if (r.skippedBenchmarks.length) {
+    log(`skipping ${r.skippedBenchmarks.length} benchmarks whose data is not here (see bun harness datasets list):`);
+    for (const s of r.skippedBenchmarks) log(`  ${s.id}${s.hint ? `: ${s.hint}` : ''}`);
+  }
+  for (const note of r.plan.notes) log(`left out: ${note}`);
+
+  const lanes = Math.max(1, Math.min(workers, r.cells.length));
+  const estimate = r.cells.reduce((s, c) => s + estimateCellSeconds(c), 0) / lanes;
+  if (flags.dryRun) {
+    const counts = planCounts(r.cells);
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ ...counts, shard: flags.shard ?? null, workers: lanes, estimateSeconds: estimate, cellIds: r.cells.map((c) => c.id), cells: r.cells.map((c) => ({ id: c.id, config: c.config })) })}\n`);
+      return;
+    }
+    const lines = [
+      `${counts.cells} cells${r.shard ? ` (shard ${r.shard.k}/${r.shard.n} of ${r.plan.cells.length})` : ''}, ${counts.scorersPerCell} scorers each; estimated ${formatDuration(estimate)} on ${lanes} workers`,
+      ...Object.entries(counts.byBenchmark).map(([k, v]) => `  ${k}: ${v}`),
+      `  recipes: ${Object.entries(counts.byRecipe).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      ...r.cells.map((c) => `${c.id.slice(0, 12)}  ${cellLabel(c.config)}`),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return;
+  }
+
+  mkdirSync(dirname(flags.db) || '.', { recursive: true });
+  const store = openStore(flags.db);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(130);
+    log('\ninterrupted: stopping (cells in flight are lost; run the same command again to resume)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let summary;
+  try {
+    summary = await runGrid({
+      cells: r.cells,
+      store,
+      meta: {
+        command: [command, ...process.argv.slice(3)].join(' '),
+        gitCommit: gitCommit(),
+        harnessVersion: pkg.version,
+        backend: flags.backend,
+        machine: `${hostname()} (${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores)`,
+        shard: flags.shard ?? null,
+        startedAt: new Date().toISOString(),
+      },
+      executor: workerPool(lanes, flags.backend, join(dirname(flags.db), 'outputs')),
+      observer: gridProgress(),
+      signal: controller.signal,
+      estimate: estimateCellSeconds,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    store.close();
+  }
+  if (flags.json) process.stdout.write(`${JSON.stringify({ ...summary, summary: summaryLine(summary) })}\n`);
+  else if (!summary.interrupted && summary.done + summary.alreadyDone > 0) {
+    const rows = loadLeaderboard(flags.db, [...new Set(r.cells.map((c) => c.config.benchmark))]);
+    if (rows.length) process.stdout.write(`${renderLeaderboard(rows)}\n`);
+  }
+  if (summary.interrupted) process.exitCode = 130;
+  else if (summary.failed.length) process.exitCode = 1;
 }
 
 export function runCommand(): Command {
   return new Command('run')
-    .description('Run the benchmark: train each recipe on each benchmark and seed, score every model with every scorer')
+    .description('Run the benchmark grid (benchmarks x modality sets x recipes x seeds x splits, every scorer), resumable, into a results database')
     .option('--all', `every benchmark whose data is here, with the main recipes (${MAIN_RECIPES.join(', ')})`)
-    .option('--benchmarks <ids>', `comma-separated benchmark ids (default: all: ${BENCHMARKS.map((b) => b.id).join(', ')})`)
-    .option('--recipes <ids>', `comma-separated recipes (default: ${MAIN_RECIPES.join(', ')})`)
-    .option('--seeds <list>', 'seeds, e.g. 0,1,2 or 0-4', '0')
+    .option('--benchmark <ids>', `comma-separated benchmark ids (default: every one whose data is here: ${BENCHMARKS.map((b) => b.id).join(', ')})`)
+    .addOption(new Option('--benchmarks <ids>').hideHelp().conflicts('benchmark'))
+    .option('--modalities <names>', "one modality set for every benchmark, e.g. video,flow (default: each benchmark's modality sets)")
+    .option('--recipes <ids>', `comma-separated recipes (default: ${MAIN_RECIPES.join(', ')}; ablations: ${RECIPES.map((r) => r.id).filter((id) => !(MAIN_RECIPES as readonly string[]).includes(id)).join(', ')})`)
     .option('--scorers <ids>', 'comma-separated scorer ids (default: all)')
-    .option('--set <scorer.key=value>', 'override a scorer setting, repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--seeds <list>', 'seeds, e.g. 0,1,2 or 0-4', '0,1,2')
+    .option('--splits <list>', `dataset split indices, capped by each benchmark's splits (default ${DEFAULT_SPLITS}; 0-4 runs all of synthetic-near's)`, DEFAULT_SPLITS)
+    .option('--set <key=value>', 'override a training setting (epochs=2) or a scorer setting (knn.k=50); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES).default('wasm'))
+    .option('--workers <n>', `parallel workers (default: one per core, ${availableParallelism()} here)`)
+    .option('--db <path>', 'results database (trained outputs are cached in outputs/ beside it)', DEFAULT_DB)
     .option('--data-dir <dir>', 'data folder (default: $MULTIOOD_DATA, else ~/.multiood/data)')
-    .option('--json', 'print one JSON array of result rows (fractions) instead of tables')
-    .action((flags: RunFlags) => runAction(flags));
+    .option('--shard <K/N>', 'run only the K-th of N deterministic parts of the plan (merge the databases with bun harness merge)')
+    .option('--dry-run', 'print the plan (cells, counts, estimated time) and exit')
+    .option('--json', 'print JSON (the plan with --dry-run, else the run summary) instead of text')
+    .action((flags: RunFlags & { benchmarks?: string }) => runAction({ ...flags, ...(flags.benchmarks && !flags.benchmark ? { benchmark: flags.benchmarks } : {}) }));
 }

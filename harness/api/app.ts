@@ -1,0 +1,157 @@
+import { existsSync } from 'node:fs';
+import { Hono, type Context } from 'hono';
+import { serveStatic } from 'hono/bun';
+import { cors } from 'hono/cors';
+import { z } from 'zod';
+import { benchmarkTrainingDefaults } from '../../datasets/benchmark.ts';
+import { BENCHMARKS, benchmarkById } from '../../datasets/registry.ts';
+import { SCORERS } from '../../methods/scorers/index.ts';
+import { RECIPES } from '../../methods/training/recipes/index.ts';
+import type { StoreQueries } from '../store/queries.ts';
+import { OPENAPI } from './openapi.ts';
+
+const READ_METHODS = ['GET', 'HEAD', 'OPTIONS'];
+
+const text = z.string().min(1).max(200);
+const modalities = z
+  .string()
+  .min(1)
+  .transform((s) => s.split(/[,+\s]+/).filter(Boolean))
+  .refine((list) => list.length > 0 && list.every((m) => /^[A-Za-z0-9_-]+$/.test(m)), 'expected modality names separated by "," or "+"');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.string().regex(/^\d+$/, 'expected an integer').transform(Number).pipe(z.number().int().min(min).max(max));
+const page = { limit: int(1, 1000).default(100), offset: int(0).default(0) };
+
+const leaderboardQuery = z.object({ recipe: text, modalities, scorer: text }).partial().strict();
+const cellsQuery = z.object({ benchmark: text.optional(), recipe: text.optional(), modalities: modalities.optional(), status: z.enum(['done', 'failed']).optional(), run: int(1).optional(), ...page }).strict();
+const resultsQuery = z
+  .object({
+    benchmark: text.optional(),
+    recipe: text.optional(),
+    modalities: modalities.optional(),
+    scorer: text.optional(),
+    ood: text.optional(),
+    seed: int(0).optional(),
+    split: int(0).optional(),
+    ...page,
+  })
+  .strict();
+const emptyQuery = z.object({}).strict();
+
+class BadParameter extends Error {
+  constructor(
+    message: string,
+    readonly parameter: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Validates the query string (one value per key) or throws BadParameter naming the first bad key. */
+function query<T extends z.ZodType>(c: Context, schema: T): z.output<T> {
+  const parsed = schema.safeParse(c.req.query());
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') throw new BadParameter(`unknown parameter ${issue.keys[0]}`, issue.keys[0]!);
+  const parameter = String(issue.path[0] ?? '');
+  throw new BadParameter(`${parameter}: ${issue.message}`, parameter);
+}
+
+export interface AppOptions {
+  /** folder served for non-/api paths (default: site/dist when it exists) */
+  readonly staticRoot?: string | null;
+  /** the data folder availability is checked against */
+  readonly dataDir?: string;
+}
+
+/**
+ * The read-only results API over a store's queries, plus the static site. Testable with
+ * `app.request()`; nothing in it writes (any method but GET/HEAD/OPTIONS is 405).
+ */
+export function createApp(store: { readonly queries: StoreQueries }, options: AppOptions = {}): Hono {
+  const app = new Hono();
+  const q = store.queries;
+
+  app.use('*', async (c, next) => {
+    if (!READ_METHODS.includes(c.req.method)) {
+      return c.json({ error: `method ${c.req.method} not allowed: this API is read-only` }, 405, { Allow: READ_METHODS.join(', ') });
+    }
+    await next();
+  });
+  app.use('/api/*', cors({ origin: '*', allowMethods: READ_METHODS }));
+  app.onError((err, c) => {
+    if (err instanceof BadParameter) return c.json({ error: err.message, parameter: err.parameter }, 400);
+    return c.json({ error: 'internal error' }, 500);
+  });
+
+  app.get('/api/openapi.json', (c) => c.json(OPENAPI));
+
+  app.get('/api/benchmarks', (c) => {
+    query(c, emptyQuery);
+    return c.json(
+      BENCHMARKS.map((b) => ({
+        id: b.id,
+        title: b.title,
+        setting: b.setting,
+        modalities: b.modalities,
+        modalitySets: b.modalitySets,
+        classes: b.classNames.length,
+        classNames: b.classNames,
+        splits: b.splits,
+        available: b.availability(options.dataDir).available,
+      })),
+    );
+  });
+
+  app.get('/api/methods', (c) => {
+    query(c, emptyQuery);
+    return c.json({
+      scorers: SCORERS.map((s) => ({ id: s.id, title: s.title, summary: s.summary, paper: s.paper, defaults: s.settings.parse({}) })),
+      recipes: RECIPES.map((r) => ({
+        id: r.id,
+        title: r.title,
+        summary: r.summary,
+        paper: r.paper,
+        family: r.family,
+        /** benchmark id -> the resolved training config for its default modality set */
+        settings: Object.fromEntries(BENCHMARKS.map((b) => [b.id, r.configure(benchmarkTrainingDefaults(b, b.modalitySets[0] ?? []))])),
+      })),
+    });
+  });
+
+  app.get('/api/leaderboard/:benchmark', (c) => {
+    const benchmark = c.req.param('benchmark');
+    const filter = query(c, leaderboardQuery);
+    if (!benchmarkById(benchmark)) return c.json({ error: `unknown benchmark ${benchmark}`, parameter: 'benchmark' }, 404);
+    return c.json({ benchmark, rows: q.leaderboard({ benchmark, ...filter }) });
+  });
+
+  app.get('/api/runs', (c) => {
+    query(c, emptyQuery);
+    return c.json(q.runs());
+  });
+
+  app.get('/api/cells', (c) => {
+    const { limit, offset, run, ...filter } = query(c, cellsQuery);
+    return c.json({ ...q.cells({ ...filter, ...(run !== undefined ? { runId: run } : {}) }, { limit, offset }), limit, offset });
+  });
+
+  app.get('/api/cells/:id/diagnostics', (c) => {
+    query(c, emptyQuery);
+    const id = c.req.param('id');
+    const d = q.diagnostics(id);
+    if (d === undefined) return c.json({ error: `no cell ${id}`, parameter: 'id' }, 404);
+    if (d === null) return c.json({ error: `cell ${id} has no diagnostics`, parameter: 'id' }, 404);
+    return c.json(d);
+  });
+
+  app.get('/api/results', (c) => {
+    const { limit, offset, ...filter } = query(c, resultsQuery);
+    return c.json({ ...q.results(filter, { limit, offset }), limit, offset });
+  });
+
+  app.all('/api/*', (c) => c.json({ error: `no such endpoint ${c.req.path}` }, 404));
+
+  const root = options.staticRoot === undefined ? (existsSync('site/dist') ? 'site/dist' : null) : options.staticRoot;
+  if (root) app.use('*', serveStatic({ root }));
+  return app;
+}

@@ -1,0 +1,268 @@
+import { and, asc, count, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import type { BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
+import type { CellConfig, CellDiagnostics } from './contract.ts';
+import * as schema from './schema.ts';
+
+type Db = BunSQLiteDatabase<typeof schema>;
+
+export const METRICS = ['fpr95', 'auroc', 'auprIn', 'auprOut', 'idAcc'] as const;
+export type Metric = (typeof METRICS)[number];
+
+/** The OOD column of the Far-OOD average row. */
+export const AVERAGE_OOD = 'average';
+
+export interface ResultFilter {
+  readonly benchmark?: string;
+  readonly recipe?: string;
+  /** a modality set, in any order */
+  readonly modalities?: readonly string[];
+  readonly scorer?: string;
+  readonly ood?: string;
+  readonly seed?: number;
+  readonly split?: number;
+}
+
+export interface Page {
+  readonly limit: number;
+  readonly offset: number;
+}
+
+export interface MeanStd {
+  readonly mean: number;
+  /** sample standard deviation (n - 1); null when n < 2 */
+  readonly std: number | null;
+}
+
+export interface LeaderboardRow extends Record<Metric, MeanStd> {
+  readonly benchmark: string;
+  /** modality names joined by '+' */
+  readonly modalities: string;
+  readonly recipe: string;
+  readonly scorer: string;
+  /** an OOD set, or 'average' (Far-OOD: per cell mean over OOD sets, then over seeds and splits) */
+  readonly ood: string;
+  /** cells (seeds x splits) aggregated */
+  readonly n: number;
+}
+
+export interface ResultItem {
+  readonly cellId: string;
+  readonly benchmark: string;
+  readonly modalities: string;
+  readonly recipe: string;
+  readonly scorer: string;
+  readonly ood: string;
+  readonly seed: number;
+  readonly split: number;
+  readonly fpr95: number;
+  readonly auroc: number;
+  readonly auprIn: number;
+  readonly auprOut: number;
+  readonly idAcc: number;
+}
+
+export interface RunItem {
+  readonly id: number;
+  readonly command: string;
+  readonly gitCommit: string | null;
+  readonly harnessVersion: string;
+  readonly backend: string;
+  readonly machine: string;
+  readonly shard: string | null;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly cells: number;
+}
+
+export interface CellItem {
+  readonly id: string;
+  readonly config: CellConfig;
+  readonly status: 'done' | 'failed';
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly seconds: number;
+  readonly error: string | null;
+  readonly results: number;
+  /** the run that committed the cell */
+  readonly run: Omit<RunItem, 'cells'>;
+}
+
+export interface CellFilter {
+  readonly benchmark?: string;
+  readonly recipe?: string;
+  readonly modalities?: readonly string[];
+  readonly status?: 'done' | 'failed';
+  readonly runId?: number;
+}
+
+function permutations(items: readonly string[]): string[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [x, ...rest]));
+}
+
+/** Every stored spelling of a modality set (stored in the benchmark's order, asked for in any). */
+export function modalityKeys(modalities: readonly string[]): string[] {
+  return [...new Set(permutations([...new Set(modalities)]).map((p) => p.join('+')))];
+}
+
+export function meanStd(xs: readonly number[]): MeanStd {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return { mean, std: null };
+  const ss = xs.reduce((a, x) => a + (x - mean) ** 2, 0);
+  return { mean, std: Math.sqrt(ss / (n - 1)) };
+}
+
+export function createQueries(db: Db) {
+  const r = schema.results;
+  const c = schema.cells;
+
+  function resultConditions(f: ResultFilter): SQL[] {
+    const conds: SQL[] = [eq(c.status, 'done')];
+    if (f.benchmark !== undefined) conds.push(eq(r.benchmark, f.benchmark));
+    if (f.recipe !== undefined) conds.push(eq(r.recipe, f.recipe));
+    if (f.modalities !== undefined) conds.push(inArray(r.modalities, modalityKeys(f.modalities)));
+    if (f.scorer !== undefined) conds.push(eq(r.scorer, f.scorer));
+    if (f.ood !== undefined) conds.push(eq(r.ood, f.ood));
+    if (f.seed !== undefined) conds.push(eq(r.seed, f.seed));
+    if (f.split !== undefined) conds.push(eq(r.split, f.split));
+    return conds;
+  }
+
+  const resultColumns = {
+    cellId: r.cellId,
+    benchmark: r.benchmark,
+    modalities: r.modalities,
+    recipe: r.recipe,
+    scorer: r.scorer,
+    ood: r.ood,
+    seed: r.seed,
+    split: r.split,
+    fpr95: r.fpr95,
+    auroc: r.auroc,
+    auprIn: r.auprIn,
+    auprOut: r.auprOut,
+    idAcc: r.idAcc,
+  };
+
+  const runColumns = {
+    id: schema.runs.id,
+    command: schema.runs.command,
+    gitCommit: schema.runs.gitCommit,
+    harnessVersion: schema.runs.harnessVersion,
+    backend: schema.runs.backend,
+    machine: schema.runs.machine,
+    shard: schema.runs.shard,
+    startedAt: schema.runs.startedAt,
+    endedAt: schema.runs.endedAt,
+  };
+
+  return {
+    /** Results of successfully finished cells, ordered by grid coordinates. */
+    results(filter: ResultFilter = {}, page?: Page): { total: number; items: ResultItem[] } {
+      const where = and(...resultConditions(filter));
+      const total = db.select({ n: count() }).from(r).innerJoin(c, eq(c.id, r.cellId)).where(where).get()?.n ?? 0;
+      let q = db
+        .select(resultColumns)
+        .from(r)
+        .innerJoin(c, eq(c.id, r.cellId))
+        .where(where)
+        .orderBy(asc(r.benchmark), asc(r.modalities), asc(r.recipe), asc(r.scorer), asc(r.ood), asc(r.seed), asc(r.split), asc(r.cellId))
+        .$dynamic();
+      if (page) q = q.limit(page.limit).offset(page.offset);
+      return { total, items: q.all() };
+    },
+
+    /**
+     * Mean and sample standard deviation over seeds and splits of every metric, per (benchmark,
+     * modalities, recipe, scorer, OOD set), plus a Far-OOD 'average' row where a group has several
+     * OOD sets (each cell's mean over its OOD sets, then mean/std over cells).
+     */
+    leaderboard(filter: Omit<ResultFilter, 'ood' | 'seed' | 'split'> = {}): LeaderboardRow[] {
+      const rows = db.select(resultColumns).from(r).innerJoin(c, eq(c.id, r.cellId)).where(and(...resultConditions(filter))).all();
+      const groups = new Map<string, ResultItem[]>();
+      for (const row of rows) {
+        const key = JSON.stringify([row.benchmark, row.modalities, row.recipe, row.scorer]);
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = []));
+        g.push(row);
+      }
+      const aggregate = (first: ResultItem, ood: string, items: readonly Record<Metric, number>[]): LeaderboardRow => {
+        const metrics = Object.fromEntries(METRICS.map((m) => [m, meanStd(items.map((i) => i[m]))])) as Record<Metric, MeanStd>;
+        return { benchmark: first.benchmark, modalities: first.modalities, recipe: first.recipe, scorer: first.scorer, ood, n: items.length, ...metrics };
+      };
+      const out: LeaderboardRow[] = [];
+      for (const g of groups.values()) {
+        const byOod = new Map<string, ResultItem[]>();
+        const byCell = new Map<string, ResultItem[]>();
+        for (const row of g) {
+          byOod.set(row.ood, [...(byOod.get(row.ood) ?? []), row]);
+          byCell.set(row.cellId, [...(byCell.get(row.cellId) ?? []), row]);
+        }
+        const first = g[0]!;
+        for (const ood of [...byOod.keys()].sort()) out.push(aggregate(first, ood, byOod.get(ood)!));
+        if (byOod.size > 1) {
+          const perCell = [...byCell.values()].map(
+            (items) => Object.fromEntries(METRICS.map((m) => [m, items.reduce((a, i) => a + i[m], 0) / items.length])) as Record<Metric, number>,
+          );
+          out.push(aggregate(first, AVERAGE_OOD, perCell));
+        }
+      }
+      const order = (x: LeaderboardRow) => [x.benchmark, x.modalities, x.recipe, x.scorer];
+      return out.sort((a, b) => {
+        const ka = order(a), kb = order(b);
+        for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
+        return 0; // OOD order within a group is already set (sets sorted, average last)
+      });
+    },
+
+    runs(): RunItem[] {
+      return db
+        .select({ ...runColumns, cells: sql<number>`(select count(*) from "cells" where "cells"."run_id" = "runs"."id")` })
+        .from(schema.runs)
+        .orderBy(asc(schema.runs.id))
+        .all();
+    },
+
+    cells(filter: CellFilter = {}, page?: Page): { total: number; items: CellItem[] } {
+      const conds: SQL[] = [];
+      if (filter.benchmark !== undefined) conds.push(eq(c.benchmark, filter.benchmark));
+      if (filter.recipe !== undefined) conds.push(eq(c.recipe, filter.recipe));
+      if (filter.modalities !== undefined) conds.push(inArray(c.modalities, modalityKeys(filter.modalities)));
+      if (filter.status !== undefined) conds.push(eq(c.status, filter.status));
+      if (filter.runId !== undefined) conds.push(eq(c.runId, filter.runId));
+      const where = conds.length ? and(...conds) : undefined;
+      const total = db.select({ n: count() }).from(c).where(where).get()?.n ?? 0;
+      let q = db
+        .select({
+          id: c.id,
+          config: c.config,
+          status: c.status,
+          startedAt: c.startedAt,
+          endedAt: c.endedAt,
+          seconds: c.seconds,
+          error: c.error,
+          results: sql<number>`(select count(*) from "results" where "results"."cell_id" = "cells"."id")`,
+          run: runColumns,
+        })
+        .from(c)
+        .innerJoin(schema.runs, eq(schema.runs.id, c.runId))
+        .where(where)
+        .orderBy(asc(c.benchmark), asc(c.modalities), asc(c.recipe), asc(c.seed), asc(c.split), asc(c.id))
+        .$dynamic();
+      if (page) q = q.limit(page.limit).offset(page.offset);
+      return { total, items: q.all().map((row) => ({ ...row, config: JSON.parse(row.config) as CellConfig })) };
+    },
+
+    /** The cell's diagnostics, `null` when it has none, `undefined` when there is no such cell. */
+    diagnostics(cellId: string): CellDiagnostics | null | undefined {
+      const cell = db.select({ id: c.id }).from(c).where(eq(c.id, cellId)).get();
+      if (!cell) return undefined;
+      const d = db.select().from(schema.diagnostics).where(eq(schema.diagnostics.cellId, cellId)).get();
+      if (!d) return null;
+      return { lId: d.lId, lOod: JSON.parse(d.lOod), curve: JSON.parse(d.curve), bestEpoch: d.bestEpoch, histograms: JSON.parse(d.histograms) };
+    },
+  };
+}
+
+export type StoreQueries = ReturnType<typeof createQueries>;

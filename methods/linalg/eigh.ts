@@ -1,3 +1,4 @@
+import { householderReflector } from './householder.ts';
 import { gemmInto, transpose } from './gemm.ts';
 import { matrix, type Matrix } from './matrix.ts';
 
@@ -89,26 +90,7 @@ export function tridiagonalize(s: Matrix): Tridiagonal {
       }
       d[i] = a[col + i]!;
       // Reflector annihilating column i below the subdiagonal.
-      const alpha = a[col + i + 1]!;
-      let scale = 0;
-      for (let r = i + 2; r < n; r++) scale = Math.max(scale, Math.abs(a[col + r]!));
-      let xnorm = 0;
-      if (scale > 0) {
-        let ss = 0;
-        for (let r = i + 2; r < n; r++) {
-          const x = a[col + r]! / scale;
-          ss += x * x;
-        }
-        xnorm = scale * Math.sqrt(ss);
-      }
-      let t = 0;
-      let beta = alpha;
-      if (xnorm !== 0) {
-        beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
-        t = (beta - alpha) / beta;
-        const f = 1 / (alpha - beta);
-        for (let r = i + 2; r < n; r++) a[col + r]! *= f;
-      }
+      const { beta, tau: t } = householderReflector(a, col + i + 1, col + i + 2, col + n);
       e[i] = beta;
       tau[i] = t;
       a[col + i + 1] = 1;

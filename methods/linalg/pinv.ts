@@ -1,3 +1,4 @@
+import { householderReflector } from './householder.ts';
 import { transpose } from './gemm.ts';
 import { matrix, type Matrix } from './matrix.ts';
 
@@ -32,26 +33,7 @@ function wideSvd(a: Matrix): WideSvd {
   // LQ: reflector i zeroes row i right of the diagonal, then is applied to the rows below.
   for (let i = 0; i < m; i++) {
     const ri = i * n;
-    const alpha = q[ri + i]!;
-    let scale = 0;
-    for (let c = i + 1; c < n; c++) scale = Math.max(scale, Math.abs(q[ri + c]!));
-    let xnorm = 0;
-    if (scale > 0) {
-      let ss = 0;
-      for (let c = i + 1; c < n; c++) {
-        const v = q[ri + c]! / scale;
-        ss += v * v;
-      }
-      xnorm = scale * Math.sqrt(ss);
-    }
-    let t = 0;
-    let beta = alpha;
-    if (xnorm !== 0) {
-      beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
-      t = (beta - alpha) / beta;
-      const f = 1 / (alpha - beta);
-      for (let c = i + 1; c < n; c++) q[ri + c]! *= f;
-    }
+    const { beta, tau: t } = householderReflector(q, ri + i, ri + i + 1, ri + n);
     tau[i] = t;
     q[ri + i] = beta;
     if (t === 0) continue;

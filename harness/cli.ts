@@ -7,6 +7,8 @@ import { runCommand } from './commands/run.ts';
 import { scorersCommand } from './commands/scorers.ts';
 import { serveCommand } from './commands/serve.ts';
 import { showCommand } from './commands/show.ts';
+import { siteCommand } from './commands/site.ts';
+import { submissionsCommand } from './commands/submissions.ts';
 import { trainCommand } from './commands/train.ts';
 import { InputError } from './errors.ts';
 import pkg from '../package.json';
@@ -23,7 +25,9 @@ const program = new Command('harness')
   .addCommand(trainCommand())
   .addCommand(datasetsCommand())
   .addCommand(mergeCommand())
-  .addCommand(serveCommand());
+  .addCommand(serveCommand())
+  .addCommand(submissionsCommand())
+  .addCommand(siteCommand());
 // Usage errors exit 2 like every other input error, from subcommands too.
 for (const command of program.commands) command.exitOverride().showHelpAfterError();
 

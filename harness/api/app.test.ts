@@ -146,3 +146,27 @@ test('OpenAPI describes every route and only those', async () => {
   );
   expect([...routes].sort()).toEqual(Object.keys(OPENAPI.paths).sort());
 });
+
+describe('/api/reported', () => {
+  test('serves the reported submissions, labelled, filtered by benchmark/recipe/scorer', async () => {
+    const all = await get('/api/reported');
+    expect(all.status).toBe(200);
+    expect(all.body.kind).toBe('reported');
+    expect(all.body.rows.length).toBeGreaterThan(100);
+    expect(all.body.rows.every((r: { kind: string; submission: string }) => r.kind === 'reported' && r.submission.length > 0)).toBe(true);
+    const { status, body } = await get('/api/reported?benchmark=hmdb51-near&recipe=baseline&scorer=msp');
+    expect(status).toBe(200);
+    expect(body.rows).toHaveLength(1);
+    expect(body.rows[0]).toMatchObject({ submission: 'multiood-paper', table: '1', modalities: ['video', 'flow'], ood: 'near', fpr95: 44.66, auroc: 87.74, id_acc: 89.32 });
+    expect(body.rows[0].source.url).toStartWith('https://');
+  });
+
+  test('a bad or unknown parameter is a 400 naming it', async () => {
+    const bad = await get('/api/reported?scorer=');
+    expect(bad.status).toBe(400);
+    expect(bad.body.parameter).toBe('scorer');
+    const unknown = await get('/api/reported?split=1');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.parameter).toBe('split');
+  });
+});

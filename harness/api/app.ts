@@ -8,6 +8,7 @@ import { BENCHMARKS, benchmarkById } from '../../datasets/registry.ts';
 import { SCORERS } from '../../methods/scorers/index.ts';
 import { RECIPES } from '../../methods/training/recipes/index.ts';
 import type { StoreQueries } from '../store/queries.ts';
+import { reportedRows, SUBMISSIONS_DIR } from '../submissions/load.ts';
 import { OPENAPI } from './openapi.ts';
 
 const READ_METHODS = ['GET', 'HEAD', 'OPTIONS'];
@@ -36,6 +37,7 @@ const resultsQuery = z
   })
   .strict();
 const emptyQuery = z.object({}).strict();
+const reportedQuery = z.object({ benchmark: text, recipe: text, scorer: text }).partial().strict();
 
 class BadParameter extends Error {
   constructor(
@@ -61,6 +63,8 @@ export interface AppOptions {
   readonly staticRoot?: string | null;
   /** the data folder availability is checked against */
   readonly dataDir?: string;
+  /** the submissions folder /api/reported reads (default: the repository's submissions/) */
+  readonly submissionsDir?: string;
 }
 
 /**
@@ -147,6 +151,14 @@ export function createApp(store: { readonly queries: StoreQueries }, options: Ap
   app.get('/api/results', (c) => {
     const { limit, offset, ...filter } = query(c, resultsQuery);
     return c.json({ ...q.results(filter, { limit, offset }), limit, offset });
+  });
+
+  app.get('/api/reported', (c) => {
+    const filter = query(c, reportedQuery);
+    const rows = reportedRows(options.submissionsDir ?? SUBMISSIONS_DIR).filter(
+      (r) => (!filter.benchmark || r.benchmark === filter.benchmark) && (!filter.recipe || r.recipe === filter.recipe) && (!filter.scorer || r.scorer === filter.scorer),
+    );
+    return c.json({ kind: 'reported', rows });
   });
 
   app.all('/api/*', (c) => c.json({ error: `no such endpoint ${c.req.path}` }, 404));

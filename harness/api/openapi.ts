@@ -113,6 +113,45 @@ export const OPENAPI = {
         responses: { 200: json(paged(resultItem)), 400: badRequest },
       },
     },
+    '/api/reported': {
+      get: {
+        summary: 'Numbers papers printed (reported, not reproduced by the harness), from the reported submissions in submissions/; metrics x100 as printed',
+        parameters: [q('benchmark', 'benchmark id, e.g. hmdb51-near'), q('recipe', 'recipe id'), q('scorer', 'scorer id')],
+        responses: {
+          200: json({
+            type: 'object',
+            properties: {
+              kind: { type: 'string', const: 'reported' },
+              rows: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    kind: { type: 'string', const: 'reported' },
+                    submission: { type: 'string' },
+                    title: { type: 'string' },
+                    paper: { type: 'string' },
+                    source: { type: 'object', properties: { paper: { type: 'string' }, url: { type: 'string' }, venue: { type: 'string' } } },
+                    table: { type: 'string' },
+                    page: { type: 'integer' },
+                    also_in: { type: 'array', items: { type: 'string' } },
+                    benchmark: { type: 'string' },
+                    modalities: { type: 'array', items: { type: 'string' } },
+                    recipe: { type: 'string' },
+                    scorer: { type: 'string' },
+                    ood: { type: 'string', description: 'near, an OOD set name (UCF, Kinetics, HMDB, HAC, EPIC) or average' },
+                    fpr95: { type: 'number', description: 'x100, as printed' },
+                    auroc: { type: 'number', description: 'x100, as printed' },
+                    id_acc: { type: 'number', description: 'x100, as printed (absent when the table gives none)' },
+                  },
+                },
+              },
+            },
+          }),
+          400: badRequest,
+        },
+      },
+    },
     '/api/openapi.json': { get: { summary: 'This description', responses: { 200: json({ type: 'object' }) } } },
   },
 } as const;

@@ -1,0 +1,10 @@
+// Built by `bun harness site build`, which writes the data file and sets these variables.
+import { defineConfig } from 'astro/config';
+
+export default defineConfig({
+  outDir: process.env.MULTIOOD_SITE_OUT ?? './dist',
+  build: { format: 'directory', inlineStylesheets: 'always' },
+  trailingSlash: 'ignore',
+  devToolbar: { enabled: false },
+  vite: { logLevel: 'warn' },
+});

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend.ts';
 import { InputError } from './errors.ts';
+import { probeWebGpu, releaseWebGpu } from './webgpu.ts';
 
 const previous = tf.getBackend();
 afterAll(async () => {
@@ -25,13 +26,30 @@ describe('initBackend', () => {
     expect(tf.tidy(() => Array.from(tf.add(tf.tensor([1, 2]), 1).dataSync()))).toEqual([2, 3]);
   });
 
-  test('webgpu and tensorflow without their packages: one InputError line naming what to install', async () => {
-    for (const [name, pkg] of [['webgpu', '@tensorflow/tfjs-backend-webgpu'], ['tensorflow', '@tensorflow/tfjs-node']] as const) {
-      const err = await initBackend(name).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(InputError);
-      expect((err as Error).message).toContain(`npm install ${pkg}`);
-      expect((err as Error).message).not.toContain('\n');
+  test('tensorflow without tfjs-node(-gpu): one InputError line naming what to install', async () => {
+    const installed = await import('@tensorflow/tfjs-node' as string).then(() => true, () => false);
+    if (installed) return;
+    const err = await initBackend('tensorflow').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toBe(
+      '--backend tensorflow needs libtensorflow bindings: npm install @tensorflow/tfjs-node@4.22.0 (or @tensorflow/tfjs-node-gpu@4.22.0 for CUDA)',
+    );
+  });
+
+  test('webgpu: works where Dawn finds an adapter (harness/webgpu.test.ts), else one InputError line naming what to install', async () => {
+    const probe = await probeWebGpu();
+    const result = await initBackend('webgpu').catch((e: unknown) => e);
+    if (probe.ok) {
+      expect((result as { tfBackend: string }).tfBackend).toBe('webgpu');
+      await initBackend('wasm');
+      releaseWebGpu();
+      return;
     }
+    expect(result).toBeInstanceOf(InputError);
+    const message = (result as Error).message;
+    expect(message).not.toContain('\n');
+    // missing packages name the npm command; a missing driver names the Vulkan driver and scripts/setup-lavapipe.sh
+    expect(message).toMatch(/npm install @tensorflow\/tfjs-backend-webgpu@4\.22\.0 webgpu@|scripts\/setup-lavapipe\.sh/);
   });
 
   test('an unknown name is an InputError', async () => {

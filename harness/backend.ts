@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initCompute, type ComputeBackend } from '../methods/compute/index.ts';
 import { InputError } from './errors.ts';
+import type { WebGpuAdapter } from './webgpu.ts';
 
 /**
  * The process-wide compute set-up: the TensorFlow.js backend that training runs on, and the
@@ -10,8 +11,12 @@ import { InputError } from './errors.ts';
  * - 'wasm' (default): @tensorflow/tfjs-backend-wasm with SIMD, single-threaded: its threaded build
  *   needs SharedArrayBuffer workers that it cannot start under Bun. Deterministic.
  * - 'cpu': @tensorflow/tfjs-backend-cpu, plain JavaScript (slower; a cross-check).
- * - 'webgpu', 'tensorflow': loaded only when their packages are installed (they are not
- *   dependencies of the project: tfjs-node downloads libtensorflow at install time).
+ * - 'webgpu': @tensorflow/tfjs-backend-webgpu on Dawn (npm "webgpu") over the machine's Vulkan
+ *   driver (harness/webgpu.ts); float32 on the GPU, so numbers differ from wasm in the last bits.
+ *   The scorers stay on the CPU (float64 linalg, wasm SIMD KNN) whatever the backend.
+ * - 'tensorflow': @tensorflow/tfjs-node-gpu, else @tensorflow/tfjs-node.
+ * 'webgpu' and 'tensorflow' are loaded only when their packages are installed (they are not
+ * dependencies of the project: tfjs-node downloads libtensorflow at install time).
  */
 export const BACKEND_NAMES = ['wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -23,6 +28,8 @@ export interface BackendInfo {
   readonly tfBackend: string;
   /** wasm only: whether the SIMD build runs. */
   readonly simd?: boolean;
+  /** webgpu only: the GPU adapter Dawn chose (software: lavapipe, CPU speeds). */
+  readonly adapter?: WebGpuAdapter;
   /** The scorers' float32 compute backend (methods/compute). */
   readonly compute: string;
   readonly computeThreads: number;
@@ -77,6 +84,7 @@ let computeBackend: ComputeBackend | undefined;
 
 export async function initBackend(name: BackendName = 'wasm', o: InitBackendOptions = {}): Promise<BackendInfo> {
   let simd: boolean | undefined;
+  let adapter: WebGpuAdapter | undefined;
   switch (name) {
     case 'wasm': {
       await import('@tensorflow/tfjs-backend-wasm');
@@ -94,9 +102,10 @@ export async function initBackend(name: BackendName = 'wasm', o: InitBackendOpti
       break;
     }
     case 'webgpu': {
-      const mod = await optionalImport('@tensorflow/tfjs-backend-webgpu');
-      if (!mod) throw new InputError('--backend webgpu needs @tensorflow/tfjs-backend-webgpu: npm install @tensorflow/tfjs-backend-webgpu@4.22.0');
-      await activate('webgpu', '--backend webgpu (needs a runtime with navigator.gpu)');
+      // Dawn (npm "webgpu") on the machine's Vulkan driver: harness/webgpu.ts.
+      const { registerWebGpuBackend } = await import('./webgpu.ts');
+      adapter = await registerWebGpuBackend();
+      await activate('webgpu', `--backend webgpu (${adapter.description})`);
       break;
     }
     case 'tensorflow': {
@@ -112,5 +121,5 @@ export async function initBackend(name: BackendName = 'wasm', o: InitBackendOpti
       throw new InputError(`--backend ${String(name)}: expected one of ${BACKEND_NAMES.join(', ')}`);
   }
   computeBackend ??= await initCompute(o.computeThreads ? { threads: o.computeThreads } : {});
-  return { name, tfBackend: tf.getBackend(), ...(simd === undefined ? {} : { simd }), compute: computeBackend.name, computeThreads: computeBackend.threads };
+  return { name, tfBackend: tf.getBackend(), ...(simd === undefined ? {} : { simd }), ...(adapter ? { adapter } : {}), compute: computeBackend.name, computeThreads: computeBackend.threads };
 }

@@ -1,0 +1,182 @@
+/**
+ * Benchmark (not a test): --backend webgpu against --backend wasm, for bench/gpu-check.sh.
+ *
+ *   bun bench/gpu-check.ts [--steps 60] [--gemm-rows 4096] [--gemm-fit 8192] [--out FILE]
+ *   (gemm default 4096 x 8192, or 1024 x 2048 on a software adapter)
+ *
+ * 1. Training throughput (samples/s) of the MultiOOD video+flow model at 2304 + 2048 inputs,
+ *    C = 25, batch 16, A2D loss, Adam (as bench/training.ts), identity and MLP (hidden 128)
+ *    encoders, on webgpu then wasm, in this one process; the first 10 steps are warm-up (WebGPU
+ *    compiles its shaders there).
+ * 2. The heavy part of the scorer sweep, KNN's float32 product C = A·Bᵀ at Kinetics-600 width
+ *    (D = 4352): the scorers' own kernel (methods/compute: wasm SIMD, one worker per core) against
+ *    tf.matMul(a, b, false, true) on webgpu (upload, product and read-back included), with the
+ *    largest difference between the two. The scorers stay on the CPU; this says what moving KNN
+ *    to the GPU would give.
+ * Prints one JSON object and writes it to --out (default $OUT/gpu-check.json, else
+ * bench/out/gpu-check.json).
+ */
+import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Benchmark, BenchmarkData } from '../datasets/benchmark.ts';
+import { initBackend, type BackendInfo } from '../harness/backend.ts';
+import { initCompute } from '../methods/compute/index.ts';
+import { matrix } from '../methods/linalg/matrix.ts';
+import { Random } from '../methods/random.ts';
+import { recipeById } from '../methods/training/recipes/index.ts';
+import { trainModel } from '../methods/training/train.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '60' },
+    'gemm-rows': { type: 'string' },
+    'gemm-fit': { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const STEPS = Number(args.steps);
+const DIMS = [2304, 2048];
+const CLASSES = 25;
+const BATCH = 16;
+const WARMUP = 10;
+
+function benchData(steps: number): { benchmark: Benchmark; data: BenchmarkData } {
+  const rng = new Random(11);
+  const means = DIMS.map((d) => Array.from({ length: CLASSES }, () => Float32Array.from({ length: d }, () => rng.normal())));
+  const split = (n: number) => {
+    const labels = Int32Array.from({ length: n }, (_, i) => i % CLASSES);
+    const features = Object.fromEntries(DIMS.map((d, k) => {
+      const m = matrix(n, d);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) m.data[i * d + j] = means[k]![labels[i]!]![j]! + rng.normal();
+      return [['video', 'flow'][k]!, m];
+    }));
+    return { features, labels };
+  };
+  const data: BenchmarkData = { train: split(steps * BATCH), val: split(BATCH), test: split(BATCH), ood: new Map([['near', { features: split(BATCH).features }]]) };
+  const benchmark: Benchmark = {
+    id: 'bench', title: 'bench', setting: 'near',
+    classNames: Array.from({ length: CLASSES }, (_, i) => `c${i}`),
+    modalities: [{ name: 'video', dim: DIMS[0]! }, { name: 'flow', dim: DIMS[1]! }],
+    modalitySets: [['video', 'flow']], splits: 1, fitSplit: 'train',
+    training: { epochs: { baseline: 1, a2d: 1, a2dNpmix: 1 }, a2dWeight: 1, npmix: { a2d: 0.5, ood: 0.5, ent: 0.5, startEpoch: 0 }, encoder: 'identity' },
+    availability: () => ({ available: true }),
+    load: async () => data,
+  };
+  return { benchmark, data };
+}
+
+interface TrainingMeasurement {
+  backend: string;
+  encoder: 'identity' | 'mlp';
+  samplesPerSecond: number;
+  msPerStep: number;
+  timedSteps: number;
+  /** fused test logits of the trained model, for the webgpu/wasm comparison */
+  logits?: Float64Array;
+}
+
+async function measureTraining(backend: 'webgpu' | 'wasm', encoder: 'identity' | 'mlp', bench: ReturnType<typeof benchData>): Promise<TrainingMeasurement> {
+  await initBackend(backend);
+  const times: number[] = [];
+  const r = await trainModel(bench.data, {
+    benchmark: bench.benchmark, modalities: ['video', 'flow'], recipe: recipeById('a2d')!, seed: 0,
+    overrides: encoder === 'mlp' ? { encoder, hidden: 128 } : { encoder }, trainOutputs: false,
+    onStep: () => times.push(performance.now()),
+  });
+  const timed = times.length - 1 - WARMUP;
+  const seconds = (times.at(-1)! - times[WARMUP]!) / 1000;
+  tf.disposeVariables();
+  return { backend, encoder, samplesPerSecond: (timed * BATCH) / seconds, msPerStep: (seconds * 1000) / timed, timedSteps: timed, logits: r.outputs.id.test.logits.data };
+}
+
+async function measureGemm(rows: number, fit: number, dim: number) {
+  const rng = new Random(3);
+  // post-ReLU-like features, as KNN sees them
+  const a = Float32Array.from({ length: rows * dim }, () => Math.max(0, rng.normal()));
+  const b = Float32Array.from({ length: fit * dim }, () => Math.max(0, rng.normal()));
+  const compute = await initCompute();
+  let t = performance.now();
+  const prepared = compute.prepareRight(b, fit, dim);
+  const prepareMs = performance.now() - t;
+  t = performance.now();
+  const ref = prepared.multiply(a, rows);
+  const wasmMs = performance.now() - t;
+  prepared.dispose();
+
+  await initBackend('webgpu');
+  const run = async () => {
+    const t0 = performance.now();
+    const out = tf.tidy(() => tf.matMul(tf.tensor2d(a, [rows, dim]), tf.tensor2d(b, [fit, dim]), false, true));
+    const values = (await out.data()) as Float32Array;
+    out.dispose();
+    return { ms: performance.now() - t0, values };
+  };
+  const first = await run(); // shader compilation
+  const second = await run();
+  let maxRel = 0;
+  for (let i = 0; i < ref.length; i += 97) maxRel = Math.max(maxRel, Math.abs(second.values[i]! - ref[i]!) / Math.max(1, Math.abs(ref[i]!)));
+  const gflop = (2 * rows * fit * dim) / 1e9;
+  return {
+    rows, fit, dim, gflop,
+    wasm: { backend: compute.name, threads: compute.threads, prepareMs, ms: wasmMs, gflops: gflop / ((wasmMs + prepareMs) / 1000) },
+    webgpu: { firstMs: first.ms, ms: second.ms, gflops: gflop / (second.ms / 1000) },
+    maxRelativeDifference: maxRel,
+  };
+}
+
+const started = performance.now();
+const info: Partial<Record<'webgpu' | 'wasm', BackendInfo | string>> = {};
+const results: Record<string, unknown> = {
+  when: new Date().toISOString(),
+  machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), loadavg: loadavg() },
+  steps: STEPS, batch: BATCH, dims: DIMS, classes: CLASSES,
+  // set by bench/gpu-check.sh: how Vulkan was found, and the correctness test's result
+  ...(process.env.GPU_CHECK_VULKAN ? { vulkan: process.env.GPU_CHECK_VULKAN } : {}),
+  ...(process.env.GPU_CHECK_TEST_RC ? { correctnessTest: { rc: Number(process.env.GPU_CHECK_TEST_RC), summary: process.env.GPU_CHECK_TEST_SUMMARY ?? '' } } : {}),
+};
+try {
+  info.webgpu = await initBackend('webgpu');
+} catch (e) {
+  info.webgpu = e instanceof Error ? e.message : String(e);
+}
+info.wasm = await initBackend('wasm');
+results.backends = info;
+
+const training: TrainingMeasurement[] = [];
+if (typeof info.webgpu === 'object') {
+  const bench = benchData(STEPS);
+  for (const encoder of ['identity', 'mlp'] as const) {
+    const gpu = await measureTraining('webgpu', encoder, bench);
+    const cpu = await measureTraining('wasm', encoder, bench);
+    let d = 0;
+    for (let i = 0; i < gpu.logits!.length; i++) d = Math.max(d, Math.abs(gpu.logits![i]! - cpu.logits![i]!));
+    for (const m of [gpu, cpu]) {
+      delete m.logits;
+      training.push(m);
+    }
+    results[`logitsMaxAbsDiff_${encoder}`] = d;
+    process.stderr.write(`training ${encoder}: webgpu ${gpu.samplesPerSecond.toFixed(0)} samples/s, wasm ${cpu.samplesPerSecond.toFixed(0)} samples/s, max |Δ logits| ${d.toExponential(2)}\n`);
+  }
+  results.training = training;
+  // a software adapter (lavapipe) does ~1.5 GFLOP/s: keep its product small
+  const software = info.webgpu.adapter?.software ?? false;
+  const gemmRows = Number(args['gemm-rows'] ?? (software ? 1024 : 4096));
+  const gemmFit = Number(args['gemm-fit'] ?? (software ? 2048 : 8192));
+  try {
+    results.knnGemm = await measureGemm(gemmRows, gemmFit, 4352);
+  } catch (e) {
+    results.knnGemm = { error: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+  }
+}
+results.seconds = (performance.now() - started) / 1000;
+
+const out = args.out ?? join(process.env.OUT || join(import.meta.dir, 'out'), 'gpu-check.json');
+mkdirSync(dirname(out), { recursive: true });
+const json = JSON.stringify(results, null, 2);
+writeFileSync(out, `${json}\n`);
+process.stdout.write(`${json}\n`);
+process.stderr.write(`wrote ${out}\n`);
+process.exit(0); // the wasm scorers' worker threads would keep the process alive

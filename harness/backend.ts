@@ -1,3 +1,4 @@
+import { optionalImport } from './optional-import.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { initCompute, type ComputeBackend } from '../methods/compute/index.ts';
 import { InputError } from './errors.ts';
@@ -40,16 +41,6 @@ export interface InitBackendOptions {
   readonly computeThreads?: number;
 }
 
-/** Imports a module that is not a dependency of the project; undefined when it is not installed. */
-async function optionalImport(specifier: string): Promise<unknown | undefined> {
-  try {
-    return await import(specifier);
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    if (/cannot find (module|package)|not found|resolve/i.test(message)) return undefined;
-    throw e;
-  }
-}
 
 async function activate(name: string, what: string): Promise<void> {
   let ok = false;

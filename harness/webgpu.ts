@@ -1,3 +1,4 @@
+import { optionalImport } from './optional-import.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from './errors.ts';
 
@@ -50,16 +51,6 @@ export interface WebGpuProbe {
   readonly reason?: string;
 }
 
-/** Imports a module that is not a dependency of the project; undefined when it is not installed. */
-async function optionalImport(specifier: string): Promise<unknown | undefined> {
-  try {
-    return await import(specifier);
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    if (/cannot find (module|package)|not found|resolve/i.test(message)) return undefined;
-    throw e;
-  }
-}
 
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;

@@ -123,15 +123,15 @@ export interface RunGridOptions {
 export async function runGrid(o: RunGridOptions): Promise<GridSummary> {
   const t0 = performance.now();
   const finished = o.store.finishedCellIds();
-  const todo = o.cells.filter((c) => !finished.has(c.id));
-  const alreadyDone = o.cells.length - todo.length;
+  const pending = o.cells.filter((c) => !finished.has(c.id));
+  const alreadyDone = o.cells.length - pending.length;
   const failed: { id: string; label: string; error: string }[] = [];
   let done = 0;
   let next = 0;
   let interrupted = o.signal?.aborted ?? false;
-  const estimate = todo.reduce((s, c) => s + (o.estimate?.(c) ?? 0), 0) / Math.max(1, Math.min(o.executor.size, todo.length));
-  o.observer?.start({ total: todo.length, alreadyDone, lanes: o.executor.size, estimateSeconds: estimate });
-  if (todo.length === 0) {
+  const estimate = pending.reduce((s, c) => s + (o.estimate?.(c) ?? 0), 0) / Math.max(1, Math.min(o.executor.size, pending.length));
+  o.observer?.start({ total: pending.length, alreadyDone, lanes: o.executor.size, estimateSeconds: estimate });
+  if (pending.length === 0) {
     const summary: GridSummary = { planned: o.cells.length, alreadyDone, done: 0, failed: [], notRun: 0, interrupted: false, seconds: 0 };
     o.observer?.end(summary);
     return summary;
@@ -143,8 +143,8 @@ export async function runGrid(o: RunGridOptions): Promise<GridSummary> {
   };
   o.signal?.addEventListener('abort', onAbort);
   const lane = async (i: number) => {
-    while (!interrupted && next < todo.length) {
-      const task = todo[next++]!;
+    while (!interrupted && next < pending.length) {
+      const task = pending[next++]!;
       o.observer?.cellStarted(i, task);
       let cell: FinishedCell;
       try {
@@ -158,11 +158,11 @@ export async function runGrid(o: RunGridOptions): Promise<GridSummary> {
       o.store.commitCell(runId, cell);
       if (cell.status === 'done') done++;
       else failed.push({ id: cell.id, label: cellLabel(cell.config), error: cell.error ?? 'failed' });
-      o.observer?.cellFinished(i, cell, { done, failed: failed.length, total: todo.length });
+      o.observer?.cellFinished(i, cell, { done, failed: failed.length, total: pending.length });
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(o.executor.size, todo.length) }, (_, i) => lane(i)));
+    await Promise.all(Array.from({ length: Math.min(o.executor.size, pending.length) }, (_, i) => lane(i)));
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
     o.executor.close();
@@ -173,7 +173,7 @@ export async function runGrid(o: RunGridOptions): Promise<GridSummary> {
     alreadyDone,
     done,
     failed,
-    notRun: todo.length - done - failed.length,
+    notRun: pending.length - done - failed.length,
     interrupted,
     seconds: (performance.now() - t0) / 1000,
   };

@@ -16,15 +16,14 @@
  * Prints one JSON object and writes it to --out (default $OUT/gpu-check.json, else
  * bench/out/gpu-check.json).
  */
+import { BATCH, benchData, CLASSES, DIMS } from './training-data.ts';
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Benchmark, BenchmarkData } from '../datasets/benchmark.ts';
 import { initBackend, type BackendInfo } from '../harness/backend.ts';
 import { initCompute } from '../methods/compute/index.ts';
-import { matrix } from '../methods/linalg/matrix.ts';
 import { Random } from '../methods/random.ts';
 import { recipeById } from '../methods/training/recipes/index.ts';
 import { trainModel } from '../methods/training/train.ts';
@@ -38,35 +37,8 @@ const { values: args } = parseArgs({
   },
 });
 const STEPS = Number(args.steps);
-const DIMS = [2304, 2048];
-const CLASSES = 25;
-const BATCH = 16;
 const WARMUP = 10;
 
-function benchData(steps: number): { benchmark: Benchmark; data: BenchmarkData } {
-  const rng = new Random(11);
-  const means = DIMS.map((d) => Array.from({ length: CLASSES }, () => Float32Array.from({ length: d }, () => rng.normal())));
-  const split = (n: number) => {
-    const labels = Int32Array.from({ length: n }, (_, i) => i % CLASSES);
-    const features = Object.fromEntries(DIMS.map((d, k) => {
-      const m = matrix(n, d);
-      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) m.data[i * d + j] = means[k]![labels[i]!]![j]! + rng.normal();
-      return [['video', 'flow'][k]!, m];
-    }));
-    return { features, labels };
-  };
-  const data: BenchmarkData = { train: split(steps * BATCH), val: split(BATCH), test: split(BATCH), ood: new Map([['near', { features: split(BATCH).features }]]) };
-  const benchmark: Benchmark = {
-    id: 'bench', title: 'bench', setting: 'near',
-    classNames: Array.from({ length: CLASSES }, (_, i) => `c${i}`),
-    modalities: [{ name: 'video', dim: DIMS[0]! }, { name: 'flow', dim: DIMS[1]! }],
-    modalitySets: [['video', 'flow']], splits: 1, fitSplit: 'train',
-    training: { epochs: { baseline: 1, a2d: 1, a2dNpmix: 1 }, a2dWeight: 1, npmix: { a2d: 0.5, ood: 0.5, ent: 0.5, startEpoch: 0 }, encoder: 'identity' },
-    availability: () => ({ available: true }),
-    load: async () => data,
-  };
-  return { benchmark, data };
-}
 
 interface TrainingMeasurement {
   backend: string;

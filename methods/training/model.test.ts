@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { applyHead } from '../logits.ts';
@@ -8,21 +8,14 @@ import { Adam } from './adam.ts';
 import fixture from './fixtures/model.json';
 import { MultimodalModel } from './model.ts';
 import { defineRecipe } from './recipe.ts';
+import { useWasmBackend } from './test-helpers.ts';
 import { fillDropoutMask, splitOutputs, trainStep } from './train.ts';
 
 const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
 /** torch's [out, in] weight as the model's [in, out] variable. */
 const transposed = (w: number[][]) => w[0]!.map((_, j) => w.map((row) => row[j]!));
 
-let previous = '';
-beforeAll(async () => {
-  previous = tf.getBackend();
-  await tf.setBackend('wasm');
-  await tf.ready();
-});
-afterAll(async () => {
-  if (previous) await tf.setBackend(previous);
-});
+useWasmBackend();
 
 describe('MultimodalModel', () => {
   test('initialises like torch.nn.Linear from the seeded Random: U(-1/sqrt(fan_in), 1/sqrt(fan_in))', () => {

@@ -1,3 +1,6 @@
+import { afterAll, beforeAll } from 'bun:test';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
 import type { Benchmark, BenchmarkData, SplitData, TrainingDefaults } from '../../datasets/benchmark.ts';
 import { matrix } from '../linalg/matrix.ts';
 import { Random } from '../random.ts';
@@ -71,4 +74,17 @@ export function tinyBenchmark(o: TinyOptions = {}): { benchmark: Benchmark; data
     load: async () => data,
   };
   return { benchmark, data, modalities: names };
+}
+
+/** Runs a test file on the wasm backend (the harness default) and restores the previous one after. */
+export function useWasmBackend(): void {
+  let previous = '';
+  beforeAll(async () => {
+    previous = tf.getBackend();
+    await tf.setBackend('wasm');
+    await tf.ready();
+  });
+  afterAll(async () => {
+    if (previous) await tf.setBackend(previous);
+  });
 }

@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { rowArgmax } from '../logits.ts';
 import { RECIPES, recipeById } from './recipes/index.ts';
-import { tinyBenchmark } from './test-helpers.ts';
+import { tinyBenchmark, useWasmBackend } from './test-helpers.ts';
 import { trainModel } from './train.ts';
 
 const accuracy = (pred: Int32Array, labels: Int32Array) => pred.filter((p, i) => p === labels[i]).length / labels.length;
 
-let previous = '';
-beforeAll(async () => {
-  previous = tf.getBackend();
-  await tf.setBackend('wasm');
-  await tf.ready();
-});
-afterAll(async () => {
-  if (previous) await tf.setBackend(previous);
-});
+useWasmBackend();
 
 describe('trainModel', () => {
   test('learns well-separated Gaussians (3 classes, 2 modalities, MLP encoders) far above chance', async () => {

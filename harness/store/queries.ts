@@ -1,6 +1,6 @@
 import { and, asc, count, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
-import type { CellConfig, CellDiagnostics } from './contract.ts';
+import type { CellConfig, CellDiagnostics, RunMeta } from './contract.ts';
 import * as schema from './schema.ts';
 
 type Db = BunSQLiteDatabase<typeof schema>;
@@ -61,15 +61,9 @@ export interface ResultItem {
   readonly idAcc: number;
 }
 
-export interface RunItem {
+/** A run's provenance (RunMeta) as stored, with its end time and cell count. */
+export interface RunItem extends RunMeta {
   readonly id: number;
-  readonly command: string;
-  readonly gitCommit: string | null;
-  readonly harnessVersion: string;
-  readonly backend: string;
-  readonly machine: string;
-  readonly shard: string | null;
-  readonly startedAt: string;
   readonly endedAt: string | null;
   readonly cells: number;
 }

@@ -30,6 +30,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
+import { ioLimits, mebibytes } from './limits.ts';
 
 export type MatClass = 'double' | 'single' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'logical';
 
@@ -188,10 +189,17 @@ export function parseMat(bytes: Uint8Array, name: string, options: MatReadOption
     let matrixBytes: Uint8Array;
     if (type === MI_COMPRESSED) {
       let inflated: Uint8Array;
+      // zlib stops at the cap instead of inflating a bomb (2.6 MB of zeros once inflated past 4 GB).
+      const limit = ioLimits().maxInflatedBytes;
       try {
-        inflated = inflateSync(bytes.subarray(dataStart, dataEnd));
+        inflated = inflateSync(bytes.subarray(dataStart, dataEnd), { maxOutputLength: limit });
       } catch (error) {
-        throw new MatFormatError(`${name}: corrupt compressed element at byte ${offset} (${(error as Error).message})`);
+        if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+          throw new MatFormatError(
+            `${name}: compressed element at byte ${offset} inflates to more than the ${mebibytes(limit)} limit (raise it with MULTIOOD_MAX_INFLATE_MB)`,
+          );
+        }
+        throw new MatFormatError(`${name}: corrupt compressed element at byte ${offset} (${(error as Error).message.split('\n')[0]})`);
       }
       const innerView = new DataView(inflated.buffer, inflated.byteOffset, inflated.byteLength);
       if (inflated.length < 8 || innerView.getUint32(0, true) !== MI_MATRIX) {
@@ -211,7 +219,7 @@ export function parseMat(bytes: Uint8Array, name: string, options: MatReadOption
     }
     const variable = parseMatrix(matrixBytes, name, offset, wanted);
     if (variable) {
-      if (out.has(variable.name)) throw new MatFormatError(`${name}: variable "${variable.name}" appears twice`);
+      if (out.has(variable.name)) throw new MatFormatError(`${name}: variable "${printable(variable.name)}" appears twice`);
       out.set(variable.name, variable.array);
     }
     offset = next;
@@ -219,7 +227,7 @@ export function parseMat(bytes: Uint8Array, name: string, options: MatReadOption
   if (wanted) {
     const missing = [...wanted].filter((v) => !out.has(v));
     if (missing.length) {
-      throw new MatFormatError(`${name}: no variable ${missing.map((v) => `"${v}"`).join(', ')} (has ${[...out.keys()].join(', ') || 'none that were asked for'})`);
+      throw new MatFormatError(`${name}: no variable ${missing.map((v) => `"${v}"`).join(', ')} (has ${[...out.keys()].map(printable).join(', ') || 'none that were asked for'})`);
     }
   }
   return out;
@@ -273,7 +281,7 @@ function parseMatrix(body: Uint8Array, file: string, at: number, wanted: Set<str
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   let variable = '?';
   const fail = (what: string): never => {
-    throw new MatFormatError(`${file}: variable "${variable}" (element at byte ${at}): ${what}`);
+    throw new MatFormatError(`${file}: variable "${printable(variable)}" (element at byte ${at}): ${what}`);
   };
 
   const flags = subElement(body, view, 0, fail, 'array flags');
@@ -348,6 +356,11 @@ function convert(body: Uint8Array, start: number, count: number, stored: StoredT
   // a plain loop: TypedArray#set across element types is several times slower in JavaScriptCore
   for (let i = 0; i < count; i++) out[i] = source[i]!;
   return out as MatDataByClass[MatClass];
+}
+
+/** Escapes control characters from the file so that an error message stays one line. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (char) => JSON.stringify(char).slice(1, -1));
 }
 
 function pad8(n: number): number {

@@ -24,6 +24,7 @@ import {
   type GlobalConstructor,
   type PickleValue,
 } from './pickle.ts';
+import { ioLimits, mebibytes } from './limits.ts';
 import { withZipArchive, type ZipArchive } from './zip.ts';
 
 export class CheckpointError extends Error {
@@ -106,7 +107,7 @@ export async function listCheckpointTensors(
   await refuseLegacyFormat(path);
   return withZipArchive(path, async (archive) => {
     const { root } = await openCheckpoint(archive);
-    return [...walkTensors(root, [])].map(({ path: at, ref }) => ({ path: at, dtype: ref.storage.dtype, shape: ref.shape }));
+    return walkTensors(root, path).map(({ path: at, ref }) => ({ path: at, dtype: ref.storage.dtype, shape: ref.shape }));
   });
 }
 
@@ -351,23 +352,54 @@ function missingKeyError(container: PickleValue, tensorPath: TensorPath, depth: 
   if (keys.length === 0) {
     return new CheckpointError(`${file}: no key '${printable(step)}' at ${printable(where)} (found ${describePickleValue(container)}, which has no keys)`);
   }
-  const nearest = [...keys].sort((a, b) => editDistance(a, step) - editDistance(b, step)).slice(0, 5);
+  // Bounded work: a hostile file may hold millions of long keys (each distance is computed once,
+  // on at most NEAREST_KEYS_CONSIDERED keys cut to NEAREST_KEY_CHARS characters).
+  const target = step.slice(0, NEAREST_KEY_CHARS);
+  const nearest = keys
+    .slice(0, NEAREST_KEYS_CONSIDERED)
+    .map((key) => ({ key: key.length > NEAREST_KEY_CHARS ? `${key.slice(0, NEAREST_KEY_CHARS)}...` : key, distance: editDistance(key.slice(0, NEAREST_KEY_CHARS), target) }))
+    .sort((a, b) => a.distance - b.distance)
+    .slice(0, 5)
+    .map(({ key }) => key);
   return new CheckpointError(
     `${file}: no key '${printable(step)}' at ${printable(where)}; nearest available: ${nearest.map((key) => `'${printable(key)}'`).join(', ')} (${keys.length} keys in all)`,
   );
 }
 
-function* walkTensors(value: PickleValue, at: string[]): Generator<{ path: string[]; ref: TensorRef }> {
-  if (value instanceof TensorRef) {
-    yield { path: at, ref: value };
-    return;
-  }
-  if (value instanceof PickleDict) {
-    for (const [key, child] of value.entries) yield* walkTensors(child, [...at, String(key)]);
-  } else if (Array.isArray(value) || value instanceof PickleTuple) {
-    const items = Array.isArray(value) ? value : value.items;
-    for (const [i, child] of items.entries()) yield* walkTensors(child, [...at, String(i)]);
-  }
+const NEAREST_KEYS_CONSIDERED = 5000;
+const NEAREST_KEY_CHARS = 64;
+/** Paths walked when listing tensors: a pickle can share containers (memo) so that paths multiply. */
+const MAX_WALKED_PATHS = 1_000_000;
+const MAX_WALK_DEPTH = 64;
+
+/** Every tensor under `root` with its path; refuses cycles, deep nesting and path explosions. */
+function walkTensors(root: PickleValue, file: string): { path: string[]; ref: TensorRef }[] {
+  const out: { path: string[]; ref: TensorRef }[] = [];
+  const onPath = new Set<unknown>();
+  let walked = 0;
+  const visit = (value: PickleValue, at: string[]): void => {
+    if (++walked > MAX_WALKED_PATHS) {
+      throw new CheckpointError(`${file}: the saved object has more than ${MAX_WALKED_PATHS} paths (shared containers?); expected a state-dict-like tree`);
+    }
+    if (value instanceof TensorRef) {
+      out.push({ path: at, ref: value });
+      return;
+    }
+    const children: [string, PickleValue][] | undefined =
+      value instanceof PickleDict
+        ? [...value.entries].map(([key, child]): [string, PickleValue] => [String(key), child])
+        : Array.isArray(value) || value instanceof PickleTuple
+          ? (Array.isArray(value) ? value : value.items).map((child, i): [string, PickleValue] => [String(i), child])
+          : undefined;
+    if (!children) return;
+    if (onPath.has(value)) throw new CheckpointError(`${file}: ${printable(tensorPathKey(at))} contains itself (a cyclic object); expected a tree`);
+    if (at.length >= MAX_WALK_DEPTH) throw new CheckpointError(`${file}: the saved object nests deeper than ${MAX_WALK_DEPTH} levels`);
+    onPath.add(value);
+    for (const [key, child] of children) visit(child, [...at, key]);
+    onPath.delete(value);
+  };
+  visit(root, []);
+  return out;
 }
 
 /** Escapes control characters from the file so that an error message stays one line. */
@@ -396,6 +428,14 @@ function editDistance(a: string, b: string): number {
 function copyStridedView(ref: TensorRef, bytes: Uint8Array, where: string): Tensor {
   const { shape, stride, storageOffset, storage } = ref;
   const count = shape.reduce((product, size) => product * size, 1);
+  if (!Number.isSafeInteger(count)) throw new CheckpointError(`${where}: shape [${shape.join(', ')}] has too many elements`);
+  // Checked before allocating: a view can only hold more elements than its storage through
+  // stride 0 or overlapping strides, so a 1 KB file could otherwise ask for gigabytes.
+  if (count > storage.numel && count * 8 > ioLimits().maxTensorBytes) {
+    throw new CheckpointError(
+      `${where}: shape [${shape.join(', ')}] with stride [${stride.join(', ')}] expands a storage of ${storage.numel} elements to ${mebibytes(count * 8)}, over the ${mebibytes(ioLimits().maxTensorBytes)} limit (save tensor.contiguous(), or raise MULTIOOD_MAX_TENSOR_MB / --max-tensor-mb)`,
+    );
+  }
   const lastIndex = storageOffset + shape.reduce((sum, size, dim) => sum + (size - 1) * stride[dim]!, 0);
   if (count > 0 && lastIndex >= storage.numel) {
     throw new CheckpointError(`${where}: view reaches element ${lastIndex} of a storage of ${storage.numel}`);

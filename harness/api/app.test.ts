@@ -170,3 +170,71 @@ describe('/api/reported', () => {
     expect(unknown.body.parameter).toBe('split');
   });
 });
+
+describe('hostile requests (issue 14)', () => {
+  test('a long ?modalities= of unknown names is a fast 400, not a permutation explosion', async () => {
+    const names = Array.from({ length: 11 }, (_, i) => `m${i}`).join(',');
+    for (const path of ['/api/results', '/api/cells', '/api/leaderboard/synthetic-far']) {
+      const start = performance.now();
+      const { status, body } = await get(`${path}?modalities=${names}`);
+      expect(performance.now() - start).toBeLessThan(200);
+      expect(status).toBe(400);
+      expect(body).toMatchObject({ parameter: 'modalities' });
+      expect(body.error).toContain('unknown modality "m0"');
+    }
+  });
+
+  test('every known modality, repeated, is parsed as a set: bounded time and memory', async () => {
+    const known = [...new Set(BENCHMARKS.flatMap((b) => b.modalities.map((m) => m.name)))];
+    expect(known.length).toBeLessThanOrEqual(8);
+    const repeated = Array.from({ length: 30 }, () => known.join(',')).join(',').slice(0, 199).replace(/,[^,]*$/, '');
+    Bun.gc(true);
+    const before = process.memoryUsage().rss;
+    const start = performance.now();
+    for (const path of ['/api/results', '/api/cells', '/api/leaderboard/synthetic-far']) {
+      const all = await get(`${path}?modalities=${known.join(',')}`);
+      expect(all.status).toBe(200);
+      const again = await get(`${path}?modalities=${repeated}`);
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual(all.body);
+    }
+    expect(performance.now() - start).toBeLessThan(2000);
+    expect(process.memoryUsage().rss - before).toBeLessThan(128 * 1024 * 1024);
+    // a query string longer than any set of names is refused outright
+    expect((await get(`/api/results?modalities=${'video,'.repeat(100)}`)).status).toBe(400);
+  });
+
+  test('the static handler serves only regular files inside the site folder', async () => {
+    const { symlinkSync, writeFileSync: write } = await import('node:fs');
+    const outside = tmp.file('secret.txt');
+    write(outside, 'token');
+    const dist = tmp.file('dist');
+    write(join(dist, 'inside.txt'), 'fine');
+    symlinkSync(outside, join(dist, 'leak.txt'));
+    symlinkSync(join(dist, 'inside.txt'), join(dist, 'alias.txt'));
+    mkdirSync(join(dist, 'sub'));
+    write(join(dist, 'sub', 'index.html'), '<p>sub</p>');
+    Bun.spawnSync(['mkfifo', join(dist, 'pipe')]);
+    expect((await app.request('/leak.txt')).status).toBe(404);
+    expect(await (await app.request('/alias.txt')).text()).toBe('fine');
+    expect(await (await app.request('/sub/')).text()).toBe('<p>sub</p>');
+    expect((await app.request('/pipe')).status).toBe(404);
+    expect((await app.request('/%2e%2e/secret.txt')).status).toBe(404);
+    expect((await app.request('/..%2fsecret.txt')).status).toBe(404);
+    expect((await app.request('/index.html%00.txt')).status).toBe(400);
+    expect((await app.request('/%E0%A4%A')).status).toBe(400);
+    expect((await app.request('/missing.html')).status).toBe(404);
+  });
+
+  test('/api/reported reads the submissions once per process', async () => {
+    const { cpSync, rmSync } = await import('node:fs');
+    const copy = tmp.file('submissions-copy');
+    cpSync(join(import.meta.dir, '..', '..', 'submissions'), copy, { recursive: true });
+    const other = createApp(store, { staticRoot: null, submissionsDir: copy });
+    const first = (await (await other.request('/api/reported')).json()) as { rows: unknown[] };
+    expect(first.rows.length).toBeGreaterThan(100);
+    rmSync(copy, { recursive: true });
+    const second = (await (await other.request('/api/reported')).json()) as { rows: unknown[] };
+    expect(second.rows).toEqual(first.rows);
+  });
+});

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { Hono, type Context } from 'hono';
-import { serveStatic } from 'hono/bun';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { benchmarkTrainingDefaults } from '../../datasets/benchmark.ts';
@@ -14,11 +15,23 @@ import { OPENAPI } from './openapi.ts';
 const READ_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 
 const text = z.string().min(1).max(200);
+/** Every modality some benchmark has: a modality filter may only name these. */
+const KNOWN_MODALITIES: ReadonlySet<string> = new Set(BENCHMARKS.flatMap((b) => b.modalities.map((m) => m.name)));
+/**
+ * A set of known modality names. Parsed into a set (duplicates collapse) of names checked against
+ * the registry, so a request can name at most KNOWN_MODALITIES.size of them: the store's
+ * order-insensitive match then stays small however long the query string is.
+ */
 const modalities = z
   .string()
   .min(1)
-  .transform((s) => s.split(/[,+\s]+/).filter(Boolean))
-  .refine((list) => list.length > 0 && list.every((m) => /^[A-Za-z0-9_-]+$/.test(m)), 'expected modality names separated by "," or "+"');
+  .max(200)
+  .transform((s) => [...new Set(s.split(/[,+\s]+/).filter(Boolean))])
+  .refine((list) => list.length > 0, 'expected modality names separated by "," or "+"')
+  .superRefine((list, ctx) => {
+    const unknown = list.find((m) => !KNOWN_MODALITIES.has(m));
+    if (unknown !== undefined) ctx.addIssue({ code: 'custom', message: `unknown modality ${JSON.stringify(unknown.slice(0, 40))} (expected some of ${[...KNOWN_MODALITIES].join(', ')})` });
+  });
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.string().regex(/^\d+$/, 'expected an integer').transform(Number).pipe(z.number().int().min(min).max(max));
 const page = { limit: int(1, 1000).default(100), offset: int(0).default(0) };
 
@@ -155,7 +168,7 @@ export function createApp(store: { readonly queries: StoreQueries }, options: Ap
 
   app.get('/api/reported', (c) => {
     const filter = query(c, reportedQuery);
-    const rows = reportedRows(options.submissionsDir ?? SUBMISSIONS_DIR).filter(
+    const rows = cachedReportedRows(options.submissionsDir ?? SUBMISSIONS_DIR).filter(
       (r) => (!filter.benchmark || r.benchmark === filter.benchmark) && (!filter.recipe || r.recipe === filter.recipe) && (!filter.scorer || r.scorer === filter.scorer),
     );
     return c.json({ kind: 'reported', rows });
@@ -164,6 +177,46 @@ export function createApp(store: { readonly queries: StoreQueries }, options: Ap
   app.all('/api/*', (c) => c.json({ error: `no such endpoint ${c.req.path}` }, 404));
 
   const root = options.staticRoot === undefined ? (existsSync('site/dist') ? 'site/dist' : null) : options.staticRoot;
-  if (root) app.use('*', serveStatic({ root }));
+  const rootReal = root && existsSync(root) ? realpathSync(root) : null;
+  if (rootReal) app.get('*', (c) => serveStaticFile(c, rootReal));
   return app;
+}
+
+/** The submissions are files of the checkout: read and validated once per process, not per request. */
+const reportedCache = new Map<string, ReturnType<typeof reportedRows>>();
+function cachedReportedRows(dir: string): ReturnType<typeof reportedRows> {
+  let rows = reportedCache.get(dir);
+  if (!rows) reportedCache.set(dir, (rows = reportedRows(dir)));
+  return rows;
+}
+
+const inside = (path: string, root: string) => path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+
+/**
+ * Serves a regular file inside `root` (already a real path). The request path is decoded once
+ * (a bad escape or a NUL byte is a 400), and the file is resolved through every symlink before
+ * the containment check, so a link placed in the folder cannot expose anything outside it.
+ * Folders serve their index.html.
+ */
+async function serveStaticFile(c: Context, root: string): Promise<Response> {
+  const raw = new URL(c.req.url).pathname;
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    return c.json({ error: `bad path ${JSON.stringify(raw)}: invalid percent-encoding` }, 400);
+  }
+  if (path.includes('\0')) return c.json({ error: 'bad path: contains a NUL byte' }, 400);
+  let real: string;
+  try {
+    real = await realpath(resolve(root, `.${path}`));
+    if (inside(real, root) && (await stat(real)).isDirectory()) real = await realpath(join(real, 'index.html'));
+  } catch {
+    return c.notFound();
+  }
+  if (!inside(real, root)) return c.notFound();
+  const info = await stat(real).catch(() => undefined);
+  if (!info?.isFile()) return c.notFound();
+  const file = Bun.file(real);
+  return new Response(file, { headers: { 'Content-Type': file.type, 'Content-Length': String(info.size) } });
 }

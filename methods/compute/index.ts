@@ -21,12 +21,14 @@ import { checkOperand } from './backend.ts';
 import { jsBackend } from './js.ts';
 import { createWasmBackend } from './wasm.ts';
 import { wasmSimdSupported } from './wasm-kernel.ts';
+import { setDgemmThreads } from './dgemm-pool.ts';
 
 export type { ComputeBackend, PreparedRight } from './backend.ts';
 export { dotErrorBound, F32_UNIT_ROUNDOFF } from './backend.ts';
 export { jsBackend } from './js.ts';
 export { createWasmBackend, wasmWorkerChunks, type WasmBackendOptions } from './wasm.ts';
 export { wasmSimdSupported } from './wasm-kernel.ts';
+export { dgemmAvailable, dgemmWorkerUnits, getDgemmThreads, setDgemmThreads } from './dgemm-pool.ts';
 
 let active: ComputeBackend | undefined;
 
@@ -43,6 +45,8 @@ export interface InitComputeOptions {
 /** Chooses the process-wide backend; call once at start-up. Returns the backend chosen. */
 export async function initCompute(options: InitComputeOptions = {}): Promise<ComputeBackend> {
   const want = options.backend ?? 'auto';
+  // The float64 kernel (methods/linalg products) uses as many threads as the float32 backend.
+  setDgemmThreads(want === 'js' ? 1 : (options.threads ?? defaultThreads()));
   if (want === 'js') {
     active = jsBackend;
   } else if (wasmSimdSupported()) {

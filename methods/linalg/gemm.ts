@@ -1,4 +1,6 @@
 import { matrix, type Matrix } from './matrix.ts';
+import { GEMM_KC, packPanels } from './pack.ts';
+import { wasmGemmInto, useWasmGemm } from './gemm-wasm.ts';
 
 /**
  * Dense float64 matrix products in plain TypeScript.
@@ -36,8 +38,8 @@ export interface GemmOptions {
 
 const MR = 4;
 const NR = 4;
-/** Inner-dimension block: a 4 x KC micro-panel is 8 KiB, well inside L1. */
-const KC = 256;
+/** Inner-dimension block (shared with the wasm path, which must use the same blocks to give identical sums). */
+const KC = GEMM_KC;
 /** Rows of A per packed block (96 x 256 doubles = 192 KiB, in L2). */
 const MC = 96;
 /** Rows of B per packed block. */
@@ -71,6 +73,10 @@ export function gemmInto(
   options: GemmOptions = {},
 ): void {
   if (m <= 0 || n <= 0 || k <= 0 || alpha === 0) return;
+  if (useWasmGemm(m, n, k)) {
+    wasmGemmInto(m, n, k, alpha, a, b, c, cOff, ldc, options);
+    return;
+  }
   const triangle = options.triangle ?? 'full';
   const centerA = options.centerA;
   const centerB = options.centerB;
@@ -90,46 +96,11 @@ export function gemmInto(
         if (triangle === 'upper' && jc + nc - 1 < ic) continue;
         if (triangle === 'lower' && ic + mc - 1 < jc) continue;
         if (!packedB) {
-          packPanels(b, jc, nc, pc, kc, centerB, pb);
+          packPanels(b, jc, nc, pc, kc, centerB, pb, 0);
           packedB = true;
         }
-        packPanels(a, ic, mc, pc, kc, centerA, pa);
+        packPanels(a, ic, mc, pc, kc, centerA, pa, 0);
         macroKernel(mc, nc, kc, alpha, pa, pb, c, cOff + ic * ldc + jc, ldc, ic, jc, triangle);
-      }
-    }
-  }
-}
-
-/**
- * Packs rows [r0, r0 + count) x inner [p0, p0 + kc) of a strided operand into 4-row panels:
- * panel q holds dst[q * 4 * kc + p * 4 + r] = X(r0 + 4q + r, p0 + p), zero-padded.
- */
-function packPanels(
-  x: Strided,
-  r0: number,
-  count: number,
-  p0: number,
-  kc: number,
-  center: Float64Array | undefined,
-  dst: Float64Array,
-): void {
-  const { data, offset, rowStride, colStride } = x;
-  const panels = Math.ceil(count / 4);
-  for (let q = 0; q < panels; q++) {
-    const base = q * 4 * kc;
-    const rows = Math.min(4, count - q * 4);
-    for (let r = 0; r < 4; r++) {
-      const i = r0 + q * 4 + r;
-      if (r >= rows) {
-        for (let p = 0; p < kc; p++) dst[base + p * 4 + r] = 0;
-        continue;
-      }
-      const shift = center === undefined ? 0 : center[i]!;
-      let src = offset + i * rowStride + p0 * colStride;
-      if (shift === 0) {
-        for (let p = 0; p < kc; p++, src += colStride) dst[base + p * 4 + r] = data[src]!;
-      } else {
-        for (let p = 0; p < kc; p++, src += colStride) dst[base + p * 4 + r] = data[src]! - shift;
       }
     }
   }

@@ -1,0 +1,276 @@
+/**
+ * A float64 GEMM micro-kernel written directly as WebAssembly bytecode (f64x2 SIMD), assembled at
+ * start-up like the float32 one in wasm-kernel.ts, plus the work-unit scheduler shared by the
+ * calling thread and the workers (dgemm-pool.ts, dgemm-worker.ts).
+ *
+ * Exported function (byte addresses into the imported memory `env.mem`):
+ *
+ *   dgemm(ap, bp, cp, mTiles, kc, ldcBytes, alpha)
+ *
+ * For one packed 4-column panel of B at bp ([k][4] doubles) and mTiles packed 4-row tiles of A at
+ * ap ([tile][k][4] doubles) it computes, per tile t, acc = Σ_{k<kc} A[t][k][r] · B[k][c] and then
+ * C[4t + r][c] += alpha · acc (C row-major with a row stride of ldcBytes, starting at cp).
+ *
+ * Why exactly this arithmetic: it is the same sequence of IEEE operations as the TypeScript kernel
+ * in methods/linalg/gemm.ts (per output entry: a running sum over one depth block from 0, in
+ * increasing k, then one `c += alpha * acc`, blocks in increasing order). Plain f64x2.mul +
+ * f64x2.add, no fused multiply-add, so the two paths give bitwise identical results, and the
+ * result does not depend on how tiles are split across threads (each tile is computed by exactly
+ * one thread, with the same operations).
+ *
+ * Register use: 8 accumulators (4 rows x 2 f64x2), 2 B vectors, 1 A splat and alpha: 12 of the
+ * 16 xmm registers x86-64 engines allocate, so nothing spills (a 4 x 8 tile would need 21).
+ */
+import { claimAndRun } from './wasm-kernel.ts';
+
+/** Rows per A tile and columns per B panel. */
+export const DMR = 4;
+export const DNR = 4;
+/** Row tiles per work unit: 128 rows x 256 depth x 8 bytes = 256 KiB of packed A, half the 512 KiB L2. */
+export const UNIT_ROW_TILES = 32;
+/** Column panels per work unit: 64 columns, so a unit is ~2M multiply-adds (well above claim overhead). */
+export const UNIT_COL_PANELS = 16;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function name(s: string): number[] {
+  const bytes = [...new TextEncoder().encode(s)];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function vector(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+const I32 = 0x7f;
+const F64 = 0x7c;
+const V128 = 0x7b;
+const OP = {
+  loop: 0x03, end: 0x0b, brIf: 0x0d,
+  localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  i32Const: 0x41, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
+  simd: 0xfd,
+} as const;
+const SIMD = { load: 0, load64Splat: 10, store: 11, const: 12, f64x2Splat: 20, f64x2Add: 240, f64x2Mul: 242 } as const;
+
+/** The module's bytes; `shared` declares the imported memory shared (max `maxPages`) for workers. */
+export function dgemmModuleBytes(shared: boolean, maxPages = 65536): Uint8Array {
+  const P = { ap: 0, bp: 1, cp: 2, mTiles: 3, kc: 4, ldc: 5, alpha: 6 };
+  const L = { it: 7, a: 8, b: 9, k: 10, c: 11 };
+  const i32Locals = 5;
+  const vBase = 12;
+  const acc = (r: number, v: number) => vBase + r * 2 + v;
+  const bReg = (v: number) => vBase + 8 + v;
+  const aReg = vBase + 10;
+  const alphaReg = vBase + 11;
+  const v128Locals = 12;
+
+  const c: number[] = [];
+  const get = (i: number) => c.push(OP.localGet, ...uleb(i));
+  const set = (i: number) => c.push(OP.localSet, ...uleb(i));
+  const tee = (i: number) => c.push(OP.localTee, ...uleb(i));
+  const i32 = (n: number) => c.push(OP.i32Const, ...sleb(n));
+  const simd = (op: number) => c.push(OP.simd, ...uleb(op));
+  const memarg = (alignLog2: number, offset: number) => c.push(...uleb(alignLog2), ...uleb(offset));
+
+  get(P.alpha); simd(SIMD.f64x2Splat); set(alphaReg);
+  i32(0); set(L.it);
+  get(P.ap); set(L.a);
+  c.push(OP.loop, 0x40); // row tiles
+  get(P.bp); set(L.b);
+  get(P.kc); set(L.k);
+  for (let r = 0; r < DMR; r++) {
+    for (let v = 0; v < 2; v++) {
+      simd(SIMD.const); c.push(...new Array<number>(16).fill(0)); set(acc(r, v));
+    }
+  }
+  c.push(OP.loop, 0x40); // k
+  for (let v = 0; v < 2; v++) { get(L.b); simd(SIMD.load); memarg(4, v * 16); set(bReg(v)); }
+  for (let r = 0; r < DMR; r++) {
+    get(L.a); simd(SIMD.load64Splat); memarg(3, r * 8); set(aReg);
+    for (let v = 0; v < 2; v++) {
+      get(acc(r, v)); get(aReg); get(bReg(v)); simd(SIMD.f64x2Mul); simd(SIMD.f64x2Add); set(acc(r, v));
+    }
+  }
+  get(L.a); i32(DMR * 8); c.push(OP.i32Add); set(L.a);
+  get(L.b); i32(DNR * 8); c.push(OP.i32Add); set(L.b);
+  get(L.k); i32(1); c.push(OP.i32Sub); tee(L.k);
+  c.push(OP.brIf, 0);
+  c.push(OP.end); // k
+  // c = cp + it * 4 * ldc
+  get(P.cp); get(L.it); i32(DMR); c.push(OP.i32Mul); get(P.ldc); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.c);
+  for (let r = 0; r < DMR; r++) {
+    for (let v = 0; v < 2; v++) {
+      get(L.c);
+      get(L.c); simd(SIMD.load); memarg(4, v * 16);
+      get(alphaReg); get(acc(r, v)); simd(SIMD.f64x2Mul);
+      simd(SIMD.f64x2Add);
+      simd(SIMD.store); memarg(4, v * 16);
+    }
+    if (r < DMR - 1) { get(L.c); get(P.ldc); c.push(OP.i32Add); set(L.c); }
+  }
+  get(L.it); i32(1); c.push(OP.i32Add); tee(L.it); get(P.mTiles); c.push(OP.i32LtU); c.push(OP.brIf, 0);
+  c.push(OP.end); // row tiles
+  c.push(OP.end); // function
+
+  const body = [...vector([[...uleb(i32Locals), I32], [...uleb(v128Locals), V128]]), ...c];
+  const limits = shared ? [0x03, ...uleb(1), ...uleb(maxPages)] : [0x00, ...uleb(1)];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vector([[0x60, ...uleb(7), I32, I32, I32, I32, I32, I32, F64, 0x00]])),
+    ...section(2, vector([[...name('env'), ...name('mem'), 0x02, ...limits]])),
+    ...section(3, vector([[0x00]])),
+    ...section(7, vector([[...name('dgemm'), 0x00, 0x00]])),
+    ...section(10, vector([[...uleb(body.length), ...body]])),
+  ];
+  return new Uint8Array(bytes);
+}
+
+export type DgemmFn = (ap: number, bp: number, cp: number, mTiles: number, kc: number, ldcBytes: number, alpha: number) => void;
+
+export function dgemmSimdSupported(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(dgemmModuleBytes(false));
+  } catch {
+    return false;
+  }
+}
+
+/** 0: every tile; 1: tiles touching row <= col; 2: tiles touching row >= col (gemm.ts's Triangle). */
+export type TriangleCode = 0 | 1 | 2;
+
+/** One depth block of one product, as laid out in a wasm memory (byte offsets). */
+export interface DgemmJob {
+  /** Real rows (of C and A) and columns (of C and B) of this piece. */
+  readonly m: number;
+  readonly n: number;
+  /** Row of this piece's first row inside the whole product (for the triangle test). */
+  readonly rowBase: number;
+  readonly kc: number;
+  readonly aOff: number;
+  readonly bOff: number;
+  readonly cOff: number;
+  readonly ldcBytes: number;
+  readonly triangle: TriangleCode;
+  readonly alpha: number;
+}
+
+export function jobUnits(job: DgemmJob): number {
+  return Math.ceil(Math.ceil(job.m / DMR) / UNIT_ROW_TILES) * Math.ceil(Math.ceil(job.n / DNR) / UNIT_COL_PANELS);
+}
+
+/**
+ * Runs work unit `unit` of a job: a block of up to UNIT_ROW_TILES row tiles against up to
+ * UNIT_COL_PANELS column panels, skipping exactly the tiles gemm.ts's TypeScript kernel skips for
+ * a triangle (a tile at (gi, gj) with nr live columns is skipped for 'upper' when gj + nr - 1 < gi;
+ * with mr live rows for 'lower' when gi + mr - 1 < gj).
+ */
+export function runDgemmUnit(fn: DgemmFn, job: DgemmJob, unit: number): void {
+  const { m, n, rowBase, kc, triangle } = job;
+  const mTiles = Math.ceil(m / DMR);
+  const nTiles = Math.ceil(n / DNR);
+  const chunks = Math.ceil(nTiles / UNIT_COL_PANELS);
+  const rb = Math.floor(unit / chunks);
+  const it0 = rb * UNIT_ROW_TILES;
+  const it1 = Math.min(mTiles, it0 + UNIT_ROW_TILES);
+  const jt0 = (unit - rb * chunks) * UNIT_COL_PANELS;
+  const jt1 = Math.min(nTiles, jt0 + UNIT_COL_PANELS);
+  const tileBytes = kc * DMR * 8;
+  const lastRows = m - (mTiles - 1) * DMR;
+  for (let jt = jt0; jt < jt1; jt++) {
+    const gj = jt * DNR;
+    let lo = it0;
+    let hi = it1;
+    if (triangle === 1) {
+      const nr = Math.min(DNR, n - gj);
+      // rowBase + 4 it <= gj + nr - 1
+      hi = Math.min(hi, Math.floor((gj + nr - 1 - rowBase) / DMR) + 1);
+    } else if (triangle === 2) {
+      // rowBase + 4 it + 3 >= gj for full tiles; the partial last tile needs its own test.
+      lo = Math.max(lo, Math.ceil((gj - rowBase - (DMR - 1)) / DMR));
+      if (hi === mTiles && hi > lo && rowBase + (mTiles - 1) * DMR + lastRows - 1 < gj) hi--;
+    }
+    if (hi <= lo) continue;
+    fn(job.aOff + lo * tileBytes, job.bOff + jt * tileBytes, job.cOff + lo * DMR * job.ldcBytes + gj * 8, hi - lo, kc, job.ldcBytes, job.alpha);
+  }
+}
+
+/**
+ * Shared control block of the dgemm pool: Int32 words [gen, claim, done, workerUnits, then two
+ * job slots], and the jobs' alpha values in a Float64Array over a second buffer. The claim
+ * protocol is wasm-kernel.ts's (claimAndRun): a job is published by writing slot gen % 2, then
+ * CLAIM = gen << 16, DONE = 0, GEN = gen.
+ */
+export const DCTRL = {
+  gen: 0, claim: 1, done: 2, workerUnits: 3,
+  slot0: 4, slotSize: 12,
+  // fields inside a slot
+  memId: 0, total: 1, m: 2, n: 3, rowBase: 4, kc: 5, aOff: 6, bOff: 7, cOff: 8, ldcBytes: 9, triangle: 10,
+  length: 4 + 2 * 12,
+} as const;
+
+export function writeJob(ctrl: Int32Array, alphas: Float64Array, gen: number, memId: number, total: number, job: DgemmJob): void {
+  const slot = gen % 2;
+  const s = DCTRL.slot0 + slot * DCTRL.slotSize;
+  ctrl[s + DCTRL.memId] = memId;
+  ctrl[s + DCTRL.total] = total;
+  ctrl[s + DCTRL.m] = job.m;
+  ctrl[s + DCTRL.n] = job.n;
+  ctrl[s + DCTRL.rowBase] = job.rowBase;
+  ctrl[s + DCTRL.kc] = job.kc;
+  ctrl[s + DCTRL.aOff] = job.aOff;
+  ctrl[s + DCTRL.bOff] = job.bOff;
+  ctrl[s + DCTRL.cOff] = job.cOff;
+  ctrl[s + DCTRL.ldcBytes] = job.ldcBytes;
+  ctrl[s + DCTRL.triangle] = job.triangle;
+  alphas[slot] = job.alpha;
+}
+
+export function readJob(ctrl: Int32Array, alphas: Float64Array, gen: number): { memId: number; total: number; job: DgemmJob } {
+  const slot = gen % 2;
+  const s = DCTRL.slot0 + slot * DCTRL.slotSize;
+  return {
+    memId: ctrl[s + DCTRL.memId]!,
+    total: ctrl[s + DCTRL.total]!,
+    job: {
+      m: ctrl[s + DCTRL.m]!,
+      n: ctrl[s + DCTRL.n]!,
+      rowBase: ctrl[s + DCTRL.rowBase]!,
+      kc: ctrl[s + DCTRL.kc]!,
+      aOff: ctrl[s + DCTRL.aOff]!,
+      bOff: ctrl[s + DCTRL.bOff]!,
+      cOff: ctrl[s + DCTRL.cOff]!,
+      ldcBytes: ctrl[s + DCTRL.ldcBytes]!,
+      triangle: ctrl[s + DCTRL.triangle]! as TriangleCode,
+      alpha: alphas[slot]!,
+    },
+  };
+}
+
+export { claimAndRun };

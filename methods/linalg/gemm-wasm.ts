@@ -1,0 +1,106 @@
+import { dgemmAvailable, dgemmMemory, getDgemmThreads, runDgemmJob } from '../compute/dgemm-pool.ts';
+import { DMR, DNR, jobUnits, type TriangleCode } from '../compute/dgemm-kernel.ts';
+import type { GemmOptions, Strided } from './gemm.ts';
+import { GEMM_KC, packPanels } from './pack.ts';
+
+/**
+ * gemmInto on the WebAssembly SIMD float64 kernel (methods/compute/dgemm-kernel.ts), spread over
+ * the compute threads. Same contract and the same floating-point operations per output entry as
+ * the TypeScript kernel (see dgemm-kernel.ts), so the two paths agree bitwise; gemm.ts routes
+ * products here when they are large enough to pay for copying the output block in and out.
+ *
+ * Layout: the output block C (rows padded to 4, columns padded to 4) stays in the wasm memory for
+ * the whole product while the inner dimension streams through in GEMM_KC blocks: for each block
+ * the calling thread packs A's and B's panels (one shared packing when A and B are the same
+ * operand, as for a Gram matrix), then every thread claims (128-row x 64-column) work units.
+ * Outputs larger than C_BUDGET bytes are done in row pieces.
+ */
+
+/** Largest output block kept in the wasm memory at once: 640 MiB covers a 8960^2 Gram. */
+const C_BUDGET = 640 * 2 ** 20;
+/** Products below this many multiply-adds per depth block run on the calling thread only. */
+const PARALLEL_MIN = 4e6;
+
+export type GemmPath = 'auto' | 'wasm' | 'js';
+let path: GemmPath = 'auto';
+
+/** Forces the float64 product path (tests and benchmarks); 'auto' uses wasm for large products. */
+export function setGemmPath(p: GemmPath): void {
+  path = p;
+}
+
+export function getGemmPath(): GemmPath {
+  return path;
+}
+
+/** Whether gemm.ts should send a product of this shape to the wasm kernel. */
+export function useWasmGemm(m: number, n: number, k: number): boolean {
+  if (path === 'js') return false;
+  if (path === 'wasm') return dgemmAvailable();
+  // Copying C in and out and packing cost O(mn + (m + n)k); the kernel wins from ~32^3 on.
+  return m >= 8 && n >= 8 && k >= 16 && m * n * k >= 32768 && dgemmAvailable();
+}
+
+function triangleCode(t: GemmOptions['triangle']): TriangleCode {
+  return t === 'upper' ? 1 : t === 'lower' ? 2 : 0;
+}
+
+function sameOperand(a: Strided, b: Strided): boolean {
+  return a.data === b.data && a.offset === b.offset && a.rowStride === b.rowStride && a.colStride === b.colStride;
+}
+
+export function wasmGemmInto(
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Strided,
+  b: Strided,
+  c: Float64Array,
+  cOff: number,
+  ldc: number,
+  options: GemmOptions = {},
+): void {
+  if (m <= 0 || n <= 0 || k <= 0 || alpha === 0) return;
+  const triangle = triangleCode(options.triangle);
+  const nPad = Math.ceil(n / DNR) * DNR;
+  const kcMax = Math.min(GEMM_KC, k);
+  const pieceRows = Math.max(DMR, Math.min(Math.ceil(m / DMR) * DMR, Math.floor(C_BUDGET / (nPad * 8) / DMR) * DMR));
+  for (let i0 = 0; i0 < m; i0 += pieceRows) {
+    const pm = Math.min(pieceRows, m - i0);
+    const mPad = Math.ceil(pm / DMR) * DMR;
+    // For a triangle, skip pieces wholly on the unwanted side.
+    if (triangle === 2 && i0 + pm - 1 < 0) continue;
+    const shared = sameOperand(a, b) && i0 === 0 && pm === n && options.centerA === options.centerB;
+    const aBytes = mPad * kcMax * 8;
+    const bBytes = shared ? 0 : nPad * kcMax * 8;
+    const aOff = 0;
+    const bOff = shared ? aOff : aOff + aBytes;
+    const cOffBytes = aOff + aBytes + bBytes;
+    const mem = dgemmMemory(cOffBytes + mPad * nPad * 8);
+    const f64 = mem.f64;
+    const cBase = cOffBytes / 8;
+    for (let i = 0; i < mPad; i++) {
+      const dst = cBase + i * nPad;
+      if (i < pm) {
+        const src = cOff + (i0 + i) * ldc;
+        f64.set(c.subarray(src, src + n), dst);
+        if (nPad > n) f64.fill(0, dst + n, dst + nPad);
+      } else {
+        f64.fill(0, dst, dst + nPad);
+      }
+    }
+    const parallel = getDgemmThreads() > 1 && pm * n * kcMax >= PARALLEL_MIN;
+    for (let pc = 0; pc < k; pc += GEMM_KC) {
+      const kc = Math.min(GEMM_KC, k - pc);
+      packPanels(a, i0, pm, pc, kc, options.centerA, f64, aOff / 8);
+      if (!shared) packPanels(b, 0, n, pc, kc, options.centerB, f64, bOff / 8);
+      const job = { m: pm, n, rowBase: i0, kc, aOff, bOff, cOff: cOffBytes, ldcBytes: nPad * 8, triangle, alpha };
+      runDgemmJob(mem, job, jobUnits(job), parallel);
+    }
+    for (let i = 0; i < pm; i++) {
+      const src = cBase + i * nPad;
+      c.set(f64.subarray(src, src + n), cOff + (i0 + i) * ldc);
+    }
+  }
+}

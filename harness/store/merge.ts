@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { and, eq, isNull, type SQL } from 'drizzle-orm';
 import { InputError } from '../errors.ts';
 import * as schema from './schema.ts';
-import { openStore, type StoreDb } from './store.ts';
+import { openStore, storeFault, type StoreDb } from './store.ts';
 
 export interface MergeReport {
   readonly input: string;
@@ -65,6 +65,8 @@ function mergeOne(out: StoreDb, input: string): MergeReport {
     inCells = src.db.select().from(schema.cells).all();
     inResults = src.db.select().from(schema.results).all();
     inDiags = src.db.select().from(schema.diagnostics).all();
+  } catch (e) {
+    throw storeFault(input, e, 'reading it to merge');
   } finally {
     src.close();
   }
@@ -133,8 +135,15 @@ export function mergeStores(out: string, inputs: readonly string[]): MergeReport
   for (const input of inputs) if (resolve(input) === outPath) throw new InputError(`${input}: cannot merge a database into itself`);
   const store = openStore(out);
   try {
-    return inputs.map((input) => mergeOne(store.db, input));
+    return inputs.map((input) => {
+      try {
+        return mergeOne(store.db, input);
+      } catch (e) {
+        throw storeFault(out, e, `merging ${input} into it`);
+      }
+    });
   } finally {
+    // checkpoints the WAL: OUT is a self-contained file
     store.close();
   }
 }

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { benchmarkById } from '../datasets/registry.ts';
 import { initBackend } from '../harness/backend.ts';
-import { runTraining } from '../harness/commands/train.ts';
+import { runTraining } from '../harness/pipeline.ts';
 import { selectScorers } from '../harness/scorer-selection.ts';
 import { recipeById } from '../methods/training/recipes/index.ts';
 
@@ -35,12 +35,12 @@ for (const modalities of sets) {
   for (const seed of seeds) {
     const run = await runTraining({ benchmark, recipe: recipeById('baseline')!, modalities, seed, scorers, ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}) });
     const avg = (scorer: string) => {
-      const xs = run.scores.filter((r) => r.scorer === scorer);
+      const xs = run.evaluation.results.filter((r) => r.scorer === scorer);
       return xs.reduce((s, r) => s + r.auroc, 0) / xs.length;
     };
-    acc.push(run.scores.find((r) => r.scorer === 'msp')!.id_acc);
+    acc.push(run.evaluation.results.find((r) => r.scorer === 'msp')!.id_acc);
     msp.push(avg('msp'));
-    for (const s of new Set(run.scores.map((r) => r.scorer))) best.set(s, [...(best.get(s) ?? []), avg(s)]);
+    for (const s of new Set(run.evaluation.results.map((r) => r.scorer))) best.set(s, [...(best.get(s) ?? []), avg(s)]);
     process.stderr.write(`${benchmark.id} ${modalities.join('+')} seed ${seed} done\n`);
   }
   const [bestId, bestVals] = [...best.entries()].sort((a, b) => b[1].reduce((s, x) => s + x, 0) - a[1].reduce((s, x) => s + x, 0))[0]!;

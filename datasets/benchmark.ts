@@ -1,4 +1,6 @@
 import type { Matrix } from '../methods/linalg/matrix.ts';
+import type { TrainingConstants } from '../methods/training/defaults.ts';
+import type { EncoderKind } from '../methods/training/model.ts';
 
 /**
  * The one interface between data and training: a benchmark yields, per split, one feature
@@ -26,17 +28,21 @@ export interface BenchmarkData {
   readonly ood: ReadonlyMap<string, SplitData>;
 }
 
-/** Loss weights and schedule of one benchmark as the upstream code ran it (facts section 5). */
-export interface TrainingDefaults {
+/**
+ * Loss weights and schedule of one benchmark as the upstream code ran it (facts section 5). The
+ * constants no benchmark changes (optimiser, batch, dropout, NP-Mix queue, encoder sizes) come
+ * from the one table in methods/training/defaults.ts; a benchmark may override any of them here.
+ */
+export interface TrainingDefaults extends Partial<TrainingConstants> {
   readonly epochs: { readonly baseline: number; readonly a2d: number; readonly a2dNpmix: number };
   /** weight of L_discr in A2D-only runs */
   readonly a2dWeight: number;
   /** weights of L_discr, L_discr_syn and L_ent in A2D + NP-Mix runs, and the epoch NP-Mix starts */
   readonly npmix: { readonly a2d: number; readonly ood: number; readonly ent: number; readonly startEpoch: number };
-  /** 'identity' for ready-made embeddings, 'mlp' for raw features */
-  readonly encoder: 'identity' | 'mlp';
-  /** Embedding width of each MLP encoder (default 128). */
-  readonly hidden?: number;
+  /** 'adapter' for ready-made embeddings (feature folders), 'mlp' for raw features; 'identity' trains the heads only */
+  readonly encoder: EncoderKind;
+  /** Modalities whose embedding is never dropped out (upstream's audio model has no dropout). */
+  readonly noDropout?: readonly string[];
 }
 
 export interface LoadOptions {
@@ -68,6 +74,8 @@ export interface Benchmark {
   readonly fitSplit: 'train' | 'val';
   /** Upstream training settings of the default modality set. */
   readonly training: TrainingDefaults;
+  /** Training settings this project assumed where upstream ran none (shown by `datasets info`, the API and the site). */
+  readonly extrapolated?: readonly string[];
   /** Settings for another modality set where upstream used different ones (e.g. V+A+F). */
   trainingFor?(modalities: readonly string[]): TrainingDefaults;
   /** Whether this machine has the benchmark's data (generated benchmarks always do), and if not how to get it. */

@@ -36,8 +36,30 @@ function unloaded(name: string): SplitOutputs {
   return { get logits() { return fail(); }, get features() { return fail(); } };
 }
 
-/** Fits every scorer on the ID outputs and reports FPR95, AUROC, AUPR-In/Out and ID ACC per OOD set. */
-export function evaluateOutputs(outputs: ModelOutputs, runs: readonly ScorerRun[], options: EvaluateOptions): ScorerResult[] {
+/** A scorer that could not run on these outputs (e.g. ViM with dim >= D), with its one-line reason. */
+export interface SkippedScorer {
+  readonly scorer: string;
+  readonly reason: string;
+}
+
+export interface Evaluation {
+  readonly results: ScorerResult[];
+  readonly skipped: SkippedScorer[];
+  /** scorer -> split ('id' for ID test, else the OOD set's name) -> confidences (higher = more ID) */
+  readonly confidences: Map<string, Map<string, Float64Array>>;
+}
+
+function oneLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500);
+}
+
+/**
+ * Fits every scorer on the ID outputs and reports FPR95, AUROC, AUPR-In/Out and ID ACC per OOD
+ * set, with each scorer's confidences. A scorer that throws while fitting or scoring is recorded
+ * as skipped with its reason and the others still run; settings that do not parse are the
+ * user's error and stop everything (InputError).
+ */
+export function evaluate(outputs: ModelOutputs, runs: readonly ScorerRun[], options: EvaluateOptions): Evaluation {
   const fitSplit = outputs.id[options.fitSplit];
   if (runs.some((r) => r.scorer.usesFitFeatures) && !fitSplit) {
     throw new InputError(`scorers ${runs.filter((r) => r.scorer.usesFitFeatures).map((r) => r.scorer.id).join(', ')} fit on ID ${options.fitSplit} outputs, which are missing`);
@@ -47,6 +69,14 @@ export function evaluateOutputs(outputs: ModelOutputs, runs: readonly ScorerRun[
   }
   const labels = outputs.id.test.labels;
   if (!labels) throw new InputError('ID test outputs have no labels: ID accuracy cannot be computed');
+  const settings = runs.map((run) => {
+    const parsed = run.scorer.settings.safeParse(run.settings ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InputError(`settings of scorer ${run.scorer.id}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+    return parsed.data;
+  });
 
   const ctx: FitContext = {
     fit: fitSplit ?? unloaded(options.fitSplit),
@@ -59,21 +89,40 @@ export function evaluateOutputs(outputs: ModelOutputs, runs: readonly ScorerRun[
   const fusedAccuracy = accuracy(rowArgmax(outputs.id.test.logits), labels);
 
   const results: ScorerResult[] = [];
-  for (const run of runs) {
+  const skipped: SkippedScorer[] = [];
+  const confidences = new Map<string, Map<string, Float64Array>>();
+  runs.forEach((run, i) => {
     const started = performance.now();
-    const parsed = run.scorer.settings.safeParse(run.settings ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new InputError(`settings of scorer ${run.scorer.id}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const id = run.scorer.id;
+    let rows: ScorerResult[];
+    const confs = new Map<string, Float64Array>();
+    try {
+      const fitted = run.scorer.fit(ctx, settings[i]);
+      const idScores = fitted.score(outputs.id.test);
+      confs.set('id', idScores.conf);
+      const idAcc = idScores.pred ? accuracy(idScores.pred, labels) : fusedAccuracy;
+      rows = [...outputs.ood].map(([oodName, oodSplit]) => {
+        const conf = fitted.score(oodSplit).conf;
+        confs.set(oodName, conf);
+        const m = oodMetrics(idScores.conf, conf);
+        return { scorer: id, ood: oodName, fpr95: m.fpr95, auroc: m.auroc, aupr_in: m.auprIn, aupr_out: m.auprOut, id_acc: idAcc };
+      });
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      skipped.push({ scorer: id, reason: oneLine(e) });
+      return;
     }
-    const fitted = run.scorer.fit(ctx, parsed.data);
-    const id = fitted.score(outputs.id.test);
-    const idAcc = id.pred ? accuracy(id.pred, labels) : fusedAccuracy;
-    for (const [oodName, oodSplit] of outputs.ood) {
-      const m = oodMetrics(id.conf, fitted.score(oodSplit).conf);
-      results.push({ scorer: run.scorer.id, ood: oodName, fpr95: m.fpr95, auroc: m.auroc, aupr_in: m.auprIn, aupr_out: m.auprOut, id_acc: idAcc });
-    }
-    options.onScorerDone?.(run.scorer.id, (performance.now() - started) / 1000);
-  }
-  return results;
+    results.push(...rows);
+    confidences.set(id, confs);
+    options.onScorerDone?.(id, (performance.now() - started) / 1000);
+  });
+  return { results, skipped, confidences };
+}
+
+/** `evaluate` for callers that need every scorer (eval-dumps, benchmarks): a skipped scorer is an error. */
+export function evaluateOutputs(outputs: ModelOutputs, runs: readonly ScorerRun[], options: EvaluateOptions): ScorerResult[] {
+  const e = evaluate(outputs, runs, options);
+  const first = e.skipped[0];
+  if (first) throw new Error(`scorer ${first.scorer}: ${first.reason}`);
+  return e.results;
 }

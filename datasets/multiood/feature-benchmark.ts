@@ -50,6 +50,7 @@ export function multioodBenchmark(def: MultioodDefinition, options: MultioodBenc
     fitSplit: def.fitSplit,
     training: def.training,
     trainingFor: (modalities) => trainingDefaultsFor(def, modalities),
+    ...(def.extrapolated ? { extrapolated: def.extrapolated } : {}),
     availability(dataDir?: string) {
       const dir = featureFolderPath(def, dataDir);
       return existsSync(join(dir, MANIFEST_FILE)) ? { available: true } : { available: false, hint: featureFolderHint(def, dataDir) };

@@ -92,7 +92,10 @@ describe('definitions', () => {
     expect(trainingDefaultsFor(byId('kinetics600-near'), ['video', 'audio', 'flow']).npmix.a2d).toBe(0.5);
     expect(byId('kinetics600-far').training).toMatchObject({ epochs: { baseline: 10, a2dNpmix: 10 }, npmix: { startEpoch: 3 } });
     expect(byId('hmdb51-near').training).toMatchObject({ epochs: { baseline: 50, a2d: 50, a2dNpmix: 50 }, a2dWeight: 1, npmix: { a2d: 0.5 } });
-    for (const d of MULTIOOD_DEFINITIONS) expect(d.training.encoder).toBe('identity');
+    for (const d of MULTIOOD_DEFINITIONS) expect(d.training).toMatchObject({ encoder: 'adapter', noDropout: ['audio'] });
+    // the two-modality sets with audio that upstream never trained are flagged
+    expect(byId('epic-kitchens-near').extrapolated!.some((x) => x.includes('video + audio and audio + flow'))).toBe(true);
+    expect(byId('kinetics600-near').extrapolated!.some((x) => x.includes('video + audio and audio + flow'))).toBe(true);
   });
 });
 

@@ -38,6 +38,8 @@ const TRAINING: TrainingDefaults = {
   a2dWeight: 1.0,
   npmix: { a2d: 0.5, ood: 0.5, ent: 0.5, startEpoch: 10 },
   encoder: 'mlp',
+  // As MultiOOD's audio model: no dropout on the audio embedding.
+  noDropout: ['audio'],
   // 160 per modality keeps the fused embedding wider than ViM's fixed 256-dim principal subspace.
   hidden: 160,
 };

@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import Table from 'cli-table3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Benchmark } from '../../datasets/benchmark.ts';
+import type { Benchmark, TrainingDefaults } from '../../datasets/benchmark.ts';
+import { TRAINING_CONSTANTS } from '../../methods/training/defaults.ts';
 import { resolveDataDir } from '../../datasets/data-dir.ts';
 import { MANIFEST_FILE, oodSplitKey, readManifest, type FeatureManifest } from '../../datasets/feature-folder/feature-folder.ts';
 import { fetchUtdMhad, UTD_MHAD_ID } from '../../datasets/fetch/utd-mhad.ts';
@@ -119,10 +120,18 @@ async function datasetInfo(b: Benchmark, dataDir?: string): Promise<DatasetInfo>
   };
 }
 
+/** The encoder as a reader needs it: what trains below the heads. */
+function encoderWords(t: TrainingDefaults): string {
+  const k = { ...TRAINING_CONSTANTS, ...t };
+  if (t.encoder === 'adapter') return `adapter (rank ${k.rank}, identity at the start, trained with the heads)`;
+  if (t.encoder === 'mlp') return `mlp (width ${k.hidden})`;
+  return 'identity (heads only: A2D and NP-Mix cannot change the fused head)';
+}
+
 function renderInfo(i: DatasetInfo): string {
   const t = i.training;
   const trainingLine = (x: typeof t) =>
-    `epochs baseline ${x.epochs.baseline}, A2D ${x.epochs.a2d}, A2D+NP-Mix ${x.epochs.a2dNpmix}; A2D weight ${x.a2dWeight}; NP-Mix weights ${x.npmix.a2d}/${x.npmix.ood}/${x.npmix.ent} from epoch ${x.npmix.startEpoch}; encoder ${x.encoder}`;
+    `epochs baseline ${x.epochs.baseline}, A2D ${x.epochs.a2d}, A2D+NP-Mix ${x.epochs.a2dNpmix}; A2D weight ${x.a2dWeight}; NP-Mix weights ${x.npmix.a2d}/${x.npmix.ood}/${x.npmix.ent} from epoch ${x.npmix.startEpoch}; encoder ${encoderWords(x)}${x.noDropout?.length ? `; no dropout on ${x.noDropout.join(', ')}` : ''}`;
   const lines = [
     `${i.id}: ${i.title}`,
     `  setting        ${i.setting}`,
@@ -139,7 +148,7 @@ function renderInfo(i: DatasetInfo): string {
     if (i.sizes) lines.push(`  ID splits      train ${i.sizes.train}, val ${i.sizes.val}, test ${i.sizes.test} (${m.splitLists.train.join('+')}, ${m.splitLists.val.join('+')}, ${m.splitLists.test.join('+')})`);
     for (const o of m.oodSets) lines.push(`  OOD ${o.name.padEnd(10)} ${o.size} clips, ${o.title}; folder split "${o.splitKey}"; lists ${o.lists.join(', ')}`);
     for (const x of m.trainingByModalitySet ?? []) lines.push(`  training (${x.modalities.join('+')}) ${trainingLine(x.training)}`);
-    for (const x of m.extrapolated ?? []) lines.push(`  note           ${x}`);
+    for (const x of m.extrapolated ?? []) lines.push(`  extrapolated   ${x}`);
     lines.push(`  feature folder ${m.featureFolder}`);
     if (m.manifest) {
       lines.push(`  present        backbone ${JSON.stringify(m.manifest.backbone)}, created ${m.manifest.created}, ${m.manifest.modalities.map((x) => `${x.name} ${x.dim}`).join(', ')}`);

@@ -19,7 +19,9 @@ function cellText(v: MeanStd | undefined, base: MeanStd | undefined): string {
   if (!v || !Number.isFinite(v.mean)) return '-';
   let s = (v.mean * 100).toFixed(2);
   if (v.std !== null) s += ` ±${(v.std * 100).toFixed(2)}`;
-  if (base && Number.isFinite(base.mean)) {
+  // Bit-identical means are not a measured change of 0: they say the two recipes could not differ.
+  if (base && v.mean === base.mean) s += ' (= baseline)';
+  else if (base && Number.isFinite(base.mean)) {
     const d = (v.mean - base.mean) * 100;
     s += ` (${d >= 0 ? '+' : ''}${d.toFixed(2)})`;
   }

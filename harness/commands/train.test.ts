@@ -6,7 +6,8 @@ import { recipeById } from '../../methods/training/recipes/index.ts';
 import { initBackend } from '../backend.ts';
 import { InputError } from '../errors.ts';
 import { selectScorers } from '../scorer-selection.ts';
-import { renderTrainingReport, runTraining, stderrProgress, trainAction } from './train.ts';
+import { runTraining } from '../pipeline.ts';
+import { renderTrainingReport, stderrProgress, trainAction } from './train.ts';
 
 const previous = tf.getBackend();
 beforeAll(async () => {
@@ -75,7 +76,7 @@ describe('train command', () => {
 
   test('bun harness train --json on a registered benchmark (end to end, one epoch)', () => {
     const root = join(import.meta.dir, '..', '..');
-    const p = Bun.spawnSync([process.execPath, 'harness/cli.ts', 'train', '--benchmark', 'synthetic-far', '--recipe', 'a2d_npmix', '--epochs', '1', '--set', 'lr=1e-3', '--scorers', 'msp,energy', '--json'], { cwd: root, stdout: 'pipe', stderr: 'pipe' });
+    const p = Bun.spawnSync([process.execPath, 'harness/cli.ts', 'train', '--benchmark', 'synthetic-far', '--recipe', 'a2d_npmix', '--epochs', '1', '--set', 'startEpoch=0', '--set', 'lr=1e-3', '--scorers', 'msp,energy', '--json'], { cwd: root, stdout: 'pipe', stderr: 'pipe' });
     expect(p.exitCode).toBe(0);
     const rows = JSON.parse(p.stdout.toString());
     expect(rows.length).toBe(2 * 3);

@@ -1,52 +1,14 @@
 import { Command, Option } from 'commander';
-import { benchmarkTrainingDefaults, type Benchmark } from '../../datasets/benchmark.ts';
+import type { Benchmark } from '../../datasets/benchmark.ts';
 import { BENCHMARKS, benchmarkById } from '../../datasets/registry.ts';
 import { parseOverrideAssignments, type RecipeOverrides, type TrainingRecipe } from '../../methods/training/recipe.ts';
 import { RECIPES, recipeById } from '../../methods/training/recipes/index.ts';
-import { trainModel, type EpochRecord, type TrainProgress, type TrainResult } from '../../methods/training/train.ts';
+import type { EpochRecord, TrainProgress } from '../../methods/training/train.ts';
 import { BACKEND_NAMES, initBackend, type BackendName } from '../backend.ts';
-import { asInputError, InputError } from '../errors.ts';
-import { evaluateOutputs, type ScorerResult, type ScorerRun } from '../evaluate.ts';
+import { InputError } from '../errors.ts';
+import { runTraining, type ProgressSink, type TrainingRun } from '../pipeline.ts';
 import { renderPaperTable } from '../report/paper-table.ts';
 import { selectScorers } from '../scorer-selection.ts';
-
-/** One line of `train --json`: an eval-dumps row plus what identifies the run and its discrepancies. */
-export interface TrainRow extends ScorerResult {
-  readonly benchmark: string;
-  readonly recipe: string;
-  readonly seed: number;
-  /** modality prediction discrepancy on ID test */
-  readonly l_id: number;
-  /** ... and on this row's OOD set */
-  readonly l_ood: number;
-}
-
-/** Receives training progress (a TTY line, log lines, or nothing). */
-export interface ProgressSink {
-  step(p: TrainProgress): void;
-  epoch(r: EpochRecord, epochs: number): void;
-  done(): void;
-}
-
-export interface RunTrainingOptions {
-  readonly benchmark: Benchmark;
-  readonly recipe: TrainingRecipe;
-  /** Default: the benchmark's first modality set. */
-  readonly modalities?: readonly string[];
-  readonly seed: number;
-  readonly overrides?: RecipeOverrides;
-  readonly scorers: readonly ScorerRun[];
-  readonly split?: number;
-  readonly dataDir?: string;
-  readonly progress?: ProgressSink;
-}
-
-export interface TrainingRun {
-  readonly modalities: readonly string[];
-  readonly result: TrainResult;
-  readonly scores: ScorerResult[];
-  readonly rows: TrainRow[];
-}
 
 function formatTerms(r: EpochRecord): string {
   return [`loss ${r.loss.toFixed(4)}`, ...Object.entries(r.terms).map(([k, v]) => `${k} ${v!.toFixed(4)}`)].join(' ');
@@ -96,72 +58,18 @@ export function stderrProgress(label: string, stream: NodeJS.WriteStream = proce
   };
 }
 
-/** Loads the benchmark's data, trains one model, scores it with every requested scorer. */
-export async function runTraining(o: RunTrainingOptions): Promise<TrainingRun> {
-  const { benchmark, recipe } = o;
-  const modalities = o.modalities ?? benchmark.modalitySets[0] ?? benchmark.modalities.map((m) => m.name);
-  const known = benchmark.modalities.map((m) => m.name);
-  for (const m of modalities) {
-    if (!known.includes(m)) throw new InputError(`--modalities: ${benchmark.id} has no modality "${m}" (has ${known.join(', ')})`);
-  }
-  if (new Set(modalities).size !== modalities.length) throw new InputError(`--modalities ${modalities.join(',')}: a modality is named twice`);
-  // Validate the recipe's settings before loading anything.
-  const config = (() => {
-    try {
-      return recipe.configure(benchmarkTrainingDefaults(benchmark, modalities), o.overrides);
-    } catch (e) {
-      throw new InputError(e instanceof Error ? e.message.split('\n')[0]! : String(e));
-    }
-  })();
-  if ((config.a2d || config.synthesis) && modalities.length < 2) {
-    throw new InputError(`recipe ${recipe.id} needs at least two modalities, got ${modalities.join(', ')}`);
-  }
-  const data = await asInputError(() => benchmark.load({ modalities, ...(o.split !== undefined ? { split: o.split } : {}), ...(o.dataDir ? { dataDir: o.dataDir } : {}) }));
-  const progress = o.progress;
-  let result: TrainResult;
-  try {
-    result = await trainModel(data, {
-      benchmark,
-      modalities,
-      recipe,
-      seed: o.seed,
-      ...(o.overrides ? { overrides: o.overrides } : {}),
-      // ID train outputs only matter when the scorers fit on them
-      trainOutputs: benchmark.fitSplit === 'train' && o.scorers.some((r) => r.scorer.usesFitFeatures),
-      ...(progress ? { onStep: (p: TrainProgress) => progress.step(p), onEpoch: (r: EpochRecord) => progress.epoch(r, config.epochs) } : {}),
-    });
-  } finally {
-    progress?.done();
-  }
-  let scores: ScorerResult[];
-  try {
-    scores = evaluateOutputs(result.outputs, o.scorers, { fitSplit: benchmark.fitSplit });
-  } catch (e) {
-    // A scorer setting the trained model cannot satisfy (e.g. ViM's 256 dims on narrower
-    // embeddings) is the user's to change, not a crash.
-    if (e instanceof InputError || !(e instanceof Error)) throw e;
-    throw new InputError(`scoring the trained model: ${e.message.split('\n')[0]} (change it with --set SCORER.KEY=VALUE, or leave the scorer out with --scorers)`);
-  }
-  const rows = scores.map((s) => ({
-    ...s,
-    benchmark: benchmark.id,
-    recipe: recipe.id,
-    seed: o.seed,
-    l_id: result.discrepancy.lId,
-    l_ood: result.discrepancy.lOod[s.ood] ?? NaN,
-  }));
-  return { modalities, result, scores, rows };
-}
-
 /** The table, the best epoch and the modality prediction discrepancies, as printed without --json. */
 export function renderTrainingReport(run: TrainingRun, benchmark: Benchmark, recipe: TrainingRecipe, seed: number): string {
   const { result } = run;
   const title = `${benchmark.title}: ${recipe.title} (${run.modalities.join('+')}), seed ${seed}, x100`;
   const best = result.curve[result.bestEpoch];
   const lines = [
-    renderPaperTable(run.scores, title),
+    renderPaperTable(run.evaluation.results, title),
+    ...run.evaluation.skipped.map((s) => `skipped ${s.scorer}: ${s.reason}`),
     `best epoch ${result.bestEpoch + 1}/${result.curve.length} (val acc ${((best?.valAcc ?? NaN) * 100).toFixed(2)}%)`,
-    `modality prediction discrepancy: l_ID ${result.discrepancy.lId.toFixed(4)}  ${Object.entries(result.discrepancy.lOod).map(([n, v]) => `l_OOD(${n}) ${v.toFixed(4)}`).join('  ')}`,
+    run.modalities.length < 2
+      ? 'modality prediction discrepancy: none (one modality)'
+      : `modality prediction discrepancy: l_ID ${result.discrepancy.lId.toFixed(4)}  ${Object.entries(result.discrepancy.lOod).map(([n, v]) => `l_OOD(${n}) ${v.toFixed(4)}`).join('  ')}`,
   ];
   return lines.join('\n');
 }

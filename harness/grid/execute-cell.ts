@@ -1,11 +1,9 @@
 import { benchmarkById } from '../../datasets/registry.ts';
-import type { SplitOutputs } from '../../methods/outputs.ts';
-import type { FittedScorer, Scorer } from '../../methods/scorer.ts';
 import { scorerById } from '../../methods/scorers/index.ts';
 import { recipeById } from '../../methods/training/recipes/index.ts';
 import type { TrainResult } from '../../methods/training/train.ts';
-import { runTraining } from '../commands/train.ts';
-import { evaluateOutputs, type ScorerResult, type ScorerRun } from '../evaluate.ts';
+import { evaluate, type Evaluation, type ScorerRun } from '../evaluate.ts';
+import { finiteOrNull, runTraining } from '../pipeline.ts';
 import type { CellDiagnostics, FinishedCell, ResultRow } from '../store/contract.ts';
 import { readCachedTraining, writeCachedTraining } from './outputs-cache.ts';
 import type { CellTask } from './plan.ts';
@@ -45,28 +43,6 @@ export function confidenceHistograms(confs: ReadonlyMap<string, ReadonlyMap<stri
   return out;
 }
 
-/** Wraps each scorer so that the confidences it computes are kept (for the histograms), results unchanged. */
-function recordingScorers(runs: readonly ScorerRun[], seen: { scorer: string; split: SplitOutputs; conf: Float64Array }[]): ScorerRun[] {
-  return runs.map((run) => {
-    const inner = run.scorer;
-    const scorer: Scorer<any> = Object.create(inner, {
-      fit: {
-        value: (ctx: Parameters<Scorer<any>['fit']>[0], settings: unknown): FittedScorer => {
-          const fitted = inner.fit(ctx, settings as Record<string, unknown>);
-          return {
-            score(split) {
-              const r = fitted.score(split);
-              seen.push({ scorer: inner.id, split, conf: r.conf });
-              return r;
-            },
-          };
-        },
-      },
-    });
-    return { scorer, ...(run.settings ? { settings: run.settings } : {}) };
-  });
-}
-
 function oneLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500);
 }
@@ -94,24 +70,23 @@ export async function executeCell(task: CellTask, o: ExecuteOptions = {}): Promi
       if (!scorer) throw new Error(`unknown scorer ${id}`);
       return { scorer, settings: { ...(task.scorerSettings[id] ?? {}) } };
     });
-    const seen: { scorer: string; split: SplitOutputs; conf: Float64Array }[] = [];
-    const recording = recordingScorers(runs, seen);
     const needsTrain = benchmark.fitSplit === 'train' && runs.some((r) => r.scorer.usesFitFeatures);
 
     let result: TrainResult | undefined = o.outputsDir ? readCachedTraining(o.outputsDir, task.trainingKey) : undefined;
     if (result && needsTrain && !result.outputs.id.train) result = undefined;
-    let scores: ScorerResult[];
+    let evaluation: Evaluation;
     if (result) {
       o.onEvent?.({ kind: 'cached' });
-      scores = evaluateOutputs(result.outputs, recording, { fitSplit: benchmark.fitSplit });
+      evaluation = evaluate(result.outputs, runs, { fitSplit: benchmark.fitSplit });
     } else {
+      const outputsDir = o.outputsDir;
       const run = await runTraining({
         benchmark,
         recipe,
         modalities: c.modalities,
         seed: c.seed,
         overrides: task.overrides,
-        scorers: recording,
+        scorers: runs,
         split: c.split,
         ...(task.dataDir ? { dataDir: task.dataDir } : {}),
         progress: {
@@ -119,27 +94,21 @@ export async function executeCell(task: CellTask, o: ExecuteOptions = {}): Promi
           epoch: () => {},
           done: () => {},
         },
+        // Cached before scoring: a scorer that fails or crashes never costs a retraining.
+        ...(outputsDir ? { onTrained: (r: TrainResult) => writeCachedTraining(outputsDir, task.trainingKey, r) } : {}),
       });
       result = run.result;
-      scores = run.scores;
-      if (o.outputsDir) writeCachedTraining(o.outputsDir, task.trainingKey, result);
+      evaluation = run.evaluation;
     }
 
-    const names = new Map<SplitOutputs, string>([[result.outputs.id.test, 'id'], ...[...result.outputs.ood].map(([n, s]) => [s, n] as [SplitOutputs, string])]);
-    const confs = new Map<string, Map<string, Float64Array>>();
-    for (const s of seen) {
-      const set = names.get(s.split);
-      if (!set) continue;
-      if (!confs.has(s.scorer)) confs.set(s.scorer, new Map());
-      confs.get(s.scorer)!.set(set, s.conf);
-    }
-    const results: ResultRow[] = scores.map((s) => ({ scorer: s.scorer, ood: s.ood, fpr95: s.fpr95, auroc: s.auroc, auprIn: s.aupr_in, auprOut: s.aupr_out, idAcc: s.id_acc }));
+    const results: ResultRow[] = evaluation.results.map((s) => ({ scorer: s.scorer, ood: s.ood, fpr95: s.fpr95, auroc: s.auroc, auprIn: s.aupr_in, auprOut: s.aupr_out, idAcc: s.id_acc }));
     const diagnostics: CellDiagnostics = {
-      lId: result.discrepancy.lId,
-      lOod: { ...result.discrepancy.lOod },
+      lId: finiteOrNull(result.discrepancy.lId),
+      lOod: Object.fromEntries(Object.entries(result.discrepancy.lOod).map(([n, v]) => [n, finiteOrNull(v)])),
       curve: result.curve.map((r) => ({ ...r, terms: { ...r.terms } })),
       bestEpoch: result.bestEpoch,
-      histograms: confidenceHistograms(confs),
+      histograms: confidenceHistograms(evaluation.confidences),
+      skipped: evaluation.skipped.map((x) => ({ ...x })),
     };
     return finish({ status: 'done', results, diagnostics });
   } catch (e) {

@@ -220,4 +220,54 @@ describe('executeCell (real training, 1 epoch)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('a scorer that cannot run is skipped with its reason, the other eight are kept, and a rerun does not retrain', async () => {
+    const { initBackend } = await import('../backend.ts');
+    await initBackend('wasm', { computeThreads: 1 });
+    const { openStore } = await import('../store/store.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'multiood-grid-'));
+    try {
+      // ViM's principal subspace (dim 400) is wider than synthetic-near's embedding (2 x 160):
+      // it cannot run; the cell keeps the eight other scorers.
+      const all = selectScorers(undefined, ['vim.dim=400']);
+      const task = planGrid(spec({ benchmarks: [near], recipes: [recipeById('baseline')!], seeds: [0], splits: [0], overrides: { epochs: 1 }, scorers: all })).cells[0]!;
+      const first = await executeCell(task, { outputsDir: dir });
+      expect(first.status).toBe('done');
+      expect(new Set(first.results.map((r) => r.scorer)).size).toBe(8);
+      expect(first.results.some((r) => r.scorer === 'vim')).toBe(false);
+      expect(first.diagnostics!.skipped).toEqual([{ scorer: 'vim', reason: expect.stringContaining('dim = 400 must be smaller than the feature dimension D = 320') }]);
+      const events: CellEvent[] = [];
+      const again = await executeCell(task, { outputsDir: dir, onEvent: (e) => events.push(e) });
+      expect(events).toEqual([{ kind: 'cached' }]);
+      expect(again.results).toEqual(first.results);
+      // stored: the eight scorers' rows and the reason
+      const store = openStore(join(dir, 'db.sqlite'));
+      store.commitCell(store.beginRun({ command: 't', gitCommit: null, harnessVersion: 'x', backend: 'wasm', machine: 'm', shard: null, startedAt: 'now' }), first);
+      expect(store.queries.diagnostics(first.id)!.skipped).toEqual(first.diagnostics!.skipped!);
+      expect(new Set(store.queries.results({}).items.map((r) => r.scorer)).size).toBe(8);
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a one-modality cell stores no discrepancy (null), instead of failing', async () => {
+    const { initBackend } = await import('../backend.ts');
+    await initBackend('wasm', { computeThreads: 1 });
+    const { openStore } = await import('../store/store.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'multiood-grid-'));
+    try {
+      const task = planGrid(spec({ benchmarks: [near], modalities: ['video'], recipes: [recipeById('baseline')!], seeds: [0], splits: [0], overrides: { epochs: 1 }, scorers: selectScorers('msp') })).cells[0]!;
+      const cell = await executeCell(task);
+      expect(cell.status).toBe('done');
+      expect(cell.diagnostics!.lId).toBeNull();
+      expect(cell.diagnostics!.lOod).toEqual({ near: null });
+      const store = openStore(join(dir, 'db.sqlite'));
+      store.commitCell(store.beginRun({ command: 't', gitCommit: null, harnessVersion: 'x', backend: 'wasm', machine: 'm', shard: null, startedAt: 'now' }), cell);
+      expect(store.queries.diagnostics(cell.id)!.lId).toBeNull();
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -7,7 +7,7 @@ import type { CellConfig } from '../store/contract.ts';
 import { canonicalJson, cellId, trainingKey } from './cell-id.ts';
 
 /** The recipes of the paper's main tables; the ablations are asked for by name (--recipes). */
-export const MAIN_RECIPES = ['baseline', 'a2d', 'a2d_npmix', 'logitnorm', 'logitnorm_a2d_npmix'] as const;
+export const MAIN_RECIPES = ['baseline', 'a2d', 'a2d_npmix', 'logitnorm', 'logitnorm_a2d', 'logitnorm_a2d_npmix'] as const;
 
 /** What a worker needs to run one cell: plain data (it crosses a postMessage). */
 export interface CellTask {

@@ -18,12 +18,13 @@ export interface CellContent {
     readonly idAcc: number;
   }[];
   readonly diagnostics: {
-    readonly lId: number;
+    readonly lId: number | null;
     readonly lOod: unknown;
     /** per-epoch records without their wall-clock `seconds` */
     readonly curve: unknown[];
     readonly bestEpoch: number;
     readonly histograms: unknown;
+    readonly skipped: unknown;
   } | null;
 }
 
@@ -50,17 +51,18 @@ export function storeContent(path: string): CellContent[] {
       const d = diags.get(c.id);
       return {
         id: c.id,
-        config: JSON.parse(c.config) as CellConfig,
+        config: c.config,
         status: c.status,
         error: c.error,
         results: byCell.get(c.id) ?? [],
         diagnostics: d
           ? {
               lId: d.lId,
-              lOod: JSON.parse(d.lOod),
-              curve: (JSON.parse(d.curve) as Record<string, unknown>[]).map(({ seconds: _, ...rest }) => rest),
+              lOod: d.lOod,
+              curve: d.curve.map(({ seconds: _, ...rest }) => rest),
               bestEpoch: d.bestEpoch,
-              histograms: JSON.parse(d.histograms),
+              histograms: d.histograms,
+              skipped: d.skipped,
             }
           : null,
       };

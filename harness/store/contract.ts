@@ -44,14 +44,17 @@ export interface ResultRow {
 }
 
 export interface CellDiagnostics {
-  readonly lId: number;
-  /** OOD set -> l_OOD */
-  readonly lOod: Readonly<Record<string, number>>;
+  /** modality prediction discrepancy on ID test; null with one modality (no pair to compare) */
+  readonly lId: number | null;
+  /** OOD set -> l_OOD (null with one modality) */
+  readonly lOod: Readonly<Record<string, number | null>>;
   /** per-epoch records (loss terms, train/val accuracy, seconds) */
   readonly curve: readonly Readonly<Record<string, unknown>>[];
   readonly bestEpoch: number;
   /** scorer -> OOD set ('id' for ID test) -> histogram of confidences (shared bin edges per scorer) */
   readonly histograms: Readonly<Record<string, { readonly edges: readonly number[]; readonly counts: Readonly<Record<string, readonly number[]>> }>>;
+  /** scorers that could not run on this cell's model, with their one-line reasons (the others' results are kept) */
+  readonly skipped?: readonly { readonly scorer: string; readonly reason: string }[];
 }
 
 export interface FinishedCell {

@@ -89,14 +89,11 @@ export interface CellFilter {
   readonly runId?: number;
 }
 
-function permutations(items: readonly string[]): string[][] {
-  if (items.length <= 1) return [[...items]];
-  return items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [x, ...rest]));
-}
-
-/** Every stored spelling of a modality set (stored in the benchmark's order, asked for in any). */
-export function modalityKeys(modalities: readonly string[]): string[] {
-  return [...new Set(permutations([...new Set(modalities)]).map((p) => p.join('+')))];
+/** Modality sets compare as sets: 'video+flow' and 'flow+video' are one set. */
+export function sameModalitySet(stored: string, asked: readonly string[]): boolean {
+  const a = new Set(asked);
+  const s = stored.split('+');
+  return s.length === a.size && s.every((m) => a.has(m));
 }
 
 export function meanStd(xs: readonly number[]): MeanStd {
@@ -111,11 +108,20 @@ export function createQueries(db: Db) {
   const r = schema.results;
   const c = schema.cells;
 
+  /**
+   * The stored spellings (benchmark order) of an asked modality set, looked up among the
+   * distinct stored values: linear in what is stored, never in the permutations of what is asked.
+   */
+  function storedModalityKeys(asked: readonly string[]): string[] {
+    const stored = db.selectDistinct({ m: c.modalities }).from(c).all().map((x) => x.m);
+    return stored.filter((m) => sameModalitySet(m, asked));
+  }
+
   function resultConditions(f: ResultFilter): SQL[] {
     const conds: SQL[] = [eq(c.status, 'done')];
     if (f.benchmark !== undefined) conds.push(eq(r.benchmark, f.benchmark));
     if (f.recipe !== undefined) conds.push(eq(r.recipe, f.recipe));
-    if (f.modalities !== undefined) conds.push(inArray(r.modalities, modalityKeys(f.modalities)));
+    if (f.modalities !== undefined) conds.push(inArray(r.modalities, storedModalityKeys(f.modalities)));
     if (f.scorer !== undefined) conds.push(eq(r.scorer, f.scorer));
     if (f.ood !== undefined) conds.push(eq(r.ood, f.ood));
     if (f.seed !== undefined) conds.push(eq(r.seed, f.seed));
@@ -222,7 +228,7 @@ export function createQueries(db: Db) {
       const conds: SQL[] = [];
       if (filter.benchmark !== undefined) conds.push(eq(c.benchmark, filter.benchmark));
       if (filter.recipe !== undefined) conds.push(eq(c.recipe, filter.recipe));
-      if (filter.modalities !== undefined) conds.push(inArray(c.modalities, modalityKeys(filter.modalities)));
+      if (filter.modalities !== undefined) conds.push(inArray(c.modalities, storedModalityKeys(filter.modalities)));
       if (filter.status !== undefined) conds.push(eq(c.status, filter.status));
       if (filter.runId !== undefined) conds.push(eq(c.runId, filter.runId));
       const where = conds.length ? and(...conds) : undefined;
@@ -245,7 +251,7 @@ export function createQueries(db: Db) {
         .orderBy(asc(c.benchmark), asc(c.modalities), asc(c.recipe), asc(c.seed), asc(c.split), asc(c.id))
         .$dynamic();
       if (page) q = q.limit(page.limit).offset(page.offset);
-      return { total, items: q.all().map((row) => ({ ...row, config: JSON.parse(row.config) as CellConfig })) };
+      return { total, items: q.all() };
     },
 
     /** The cell's diagnostics, `null` when it has none, `undefined` when there is no such cell. */
@@ -254,7 +260,7 @@ export function createQueries(db: Db) {
       if (!cell) return undefined;
       const d = db.select().from(schema.diagnostics).where(eq(schema.diagnostics.cellId, cellId)).get();
       if (!d) return null;
-      return { lId: d.lId, lOod: JSON.parse(d.lOod), curve: JSON.parse(d.curve), bestEpoch: d.bestEpoch, histograms: JSON.parse(d.histograms) };
+      return { lId: d.lId, lOod: d.lOod, curve: d.curve, bestEpoch: d.bestEpoch, histograms: d.histograms, skipped: d.skipped };
     },
   };
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import type { CellConfig, CellDiagnostics } from './contract.ts';
 
 /**
  * The results database. Tables are generated into migrations (drizzle-kit generate, committed in
@@ -29,7 +30,7 @@ export const cells = sqliteTable(
       .notNull()
       .references(() => runs.id),
     /** the CellConfig as JSON */
-    config: text('config').notNull(),
+    config: text('config', { mode: 'json' }).$type<CellConfig>().notNull(),
     benchmark: text('benchmark').notNull(),
     /** modality names joined by '+', in the benchmark's concatenation order */
     modalities: text('modalities').notNull(),
@@ -85,14 +86,17 @@ export const diagnostics = sqliteTable('diagnostics', {
   cellId: text('cell_id')
     .primaryKey()
     .references(() => cells.id, { onDelete: 'cascade' }),
-  lId: real('l_id').notNull(),
+  /** modality prediction discrepancy on ID test; null with one modality */
+  lId: real('l_id'),
   /** OOD set -> l_OOD */
-  lOod: text('l_ood').notNull(),
+  lOod: text('l_ood', { mode: 'json' }).$type<CellDiagnostics['lOod']>().notNull(),
   /** per-epoch records */
-  curve: text('curve').notNull(),
+  curve: text('curve', { mode: 'json' }).$type<CellDiagnostics['curve']>().notNull(),
   bestEpoch: integer('best_epoch').notNull(),
   /** scorer -> { edges, counts: set -> counts } */
-  histograms: text('histograms').notNull(),
+  histograms: text('histograms', { mode: 'json' }).$type<CellDiagnostics['histograms']>().notNull(),
+  /** scorers that could not run on the cell's model: [{ scorer, reason }] */
+  skipped: text('skipped', { mode: 'json' }).$type<NonNullable<CellDiagnostics['skipped']>>().notNull().default([]),
 });
 
 /** Leaderboard submissions (filled later). */

@@ -15,11 +15,26 @@ import { dense, linear } from './dense.ts';
  * `fusedHead()` assembles the usual C x D matrix.
  */
 
+export const ENCODER_KINDS = ['identity', 'adapter', 'mlp'] as const;
+export type EncoderKind = (typeof ENCODER_KINDS)[number];
+
+/**
+ * The per-modality encoder g_k:
+ * - 'identity': Z^k = the input (ready-made embeddings; nothing below the heads trains);
+ * - 'adapter': Z^k = ReLU(x + ReLU(x·A)·B), A d_k x rank, B rank x d_k starting at zero: the
+ *   stand-in for upstream's fine-tuned last backbone block on frozen embeddings. It keeps the
+ *   width (the scorers work in the backbone's feature space), starts as the identity on
+ *   non-negative inputs (pooled post-ReLU features), stays non-negative (ReAct and ASH assume
+ *   it) and is shared by the modality's head and its block of the fused head, so recipe terms
+ *   on the unimodal heads reshape the fused model's features;
+ * - 'mlp': Z^k = ReLU(Linear(d_k, hidden)(x)), for raw hand-made features.
+ */
 export interface EncoderSpec {
-  /** 'identity': the inputs are ready-made embeddings; 'mlp': Linear(d_k, hidden) + ReLU. */
-  readonly kind: 'identity' | 'mlp';
-  /** Width of the MLP encoder's output (the embedding), ignored for 'identity'. */
+  readonly kind: EncoderKind;
+  /** Width of the MLP encoder's output (the embedding); used by 'mlp' only. */
   readonly hidden: number;
+  /** Rank of the adapter's residual branch; used by 'adapter' only. */
+  readonly rank?: number;
 }
 
 export interface ModelSpec {
@@ -36,6 +51,12 @@ export interface ModelOptions {
 interface LinearParams {
   readonly w: tf.Variable<tf.Rank.R2>;
   readonly b: tf.Variable<tf.Rank.R1>;
+}
+
+/** The adapter's residual branch: down-projection A (d x r) and up-projection B (r x d, zero at start). */
+interface AdapterParams {
+  readonly a: tf.Variable<tf.Rank.R2>;
+  readonly b: tf.Variable<tf.Rank.R2>;
 }
 
 export interface ForwardResult {
@@ -75,6 +96,7 @@ export class MultimodalModel {
   readonly embedDims: readonly number[];
   readonly embedDim: number;
   private readonly encoders: (LinearParams | undefined)[];
+  private readonly adapters: (AdapterParams | undefined)[];
   private readonly heads: LinearParams[];
   private readonly fusedW: tf.Variable<tf.Rank.R2>[];
   private readonly fusedB: tf.Variable<tf.Rank.R1>;
@@ -87,10 +109,20 @@ export class MultimodalModel {
     if (spec.encoder.kind === 'mlp' && !(Number.isInteger(spec.encoder.hidden) && spec.encoder.hidden > 0)) {
       throw new Error(`MultimodalModel: encoder width ${spec.encoder.hidden} is not a positive integer`);
     }
+    const rank = spec.encoder.rank ?? 0;
+    if (spec.encoder.kind === 'adapter' && !(Number.isInteger(rank) && rank > 0)) {
+      throw new Error(`MultimodalModel: adapter rank ${spec.encoder.rank} is not a positive integer`);
+    }
     this.spec = spec;
     this.builtin = o.builtinGradient ?? false;
     const C = spec.numClasses;
     this.encoders = spec.modalities.map((m) => (spec.encoder.kind === 'mlp' ? linearParams(rng, m.dim, m.dim, spec.encoder.hidden) : undefined));
+    // A as torch.nn.Linear(d, r, bias=False) would draw it; B = 0, so the block starts as ReLU(x).
+    this.adapters = spec.modalities.map((m) =>
+      spec.encoder.kind === 'adapter'
+        ? { a: variableOf<tf.Rank.R2>(uniformInit(rng, m.dim * rank, m.dim), [m.dim, rank]), b: variableOf<tf.Rank.R2>(new Float32Array(rank * m.dim), [rank, m.dim]) }
+        : undefined,
+    );
     this.embedDims = spec.modalities.map((m) => (spec.encoder.kind === 'mlp' ? spec.encoder.hidden : m.dim));
     this.embedDim = this.embedDims.reduce((s, d) => s + d, 0);
     this.heads = this.embedDims.map((d) => linearParams(rng, d, d, C));
@@ -108,6 +140,7 @@ export class MultimodalModel {
   get variables(): tf.Variable[] {
     const out: tf.Variable[] = [];
     for (const e of this.encoders) if (e) out.push(e.w, e.b);
+    for (const a of this.adapters) if (a) out.push(a.a, a.b);
     for (const h of this.heads) out.push(h.w, h.b);
     out.push(...this.fusedW, this.fusedB);
     return out;
@@ -130,9 +163,15 @@ export class MultimodalModel {
     }
     const z = inputs.map((x, k) => {
       const enc = this.encoders[k];
-      let h = enc ? tf.relu(dense(x, enc.w, enc.b, { inputGrad: false, builtinGradient: this.builtin })) : x;
+      const adapter = this.adapters[k];
+      const data = { inputGrad: false, builtinGradient: this.builtin };
+      let h: tf.Tensor2D = enc
+        ? tf.relu(dense(x, enc.w, enc.b, data))
+        : adapter
+          ? tf.relu(tf.add(x, linear(tf.relu(linear(x, adapter.a, data)), adapter.b, { inputGrad: true, builtinGradient: this.builtin })) as tf.Tensor2D)
+          : x;
       const mask = masks?.[k];
-      if (mask) h = tf.mul(h, mask);
+      if (mask) h = tf.mul(h, mask) as tf.Tensor2D;
       return h;
     });
     // Z^k needs a gradient only when an encoder sits below it.

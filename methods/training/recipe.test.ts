@@ -8,7 +8,7 @@ const HMDB_FAR: TrainingDefaults = {
   epochs: { baseline: 50, a2d: 50, a2dNpmix: 50 },
   a2dWeight: 1,
   npmix: { a2d: 0.1, ood: 0.1, ent: 0.1, startEpoch: 10 },
-  encoder: 'identity',
+  encoder: 'adapter',
 };
 const KINETICS_FAR: TrainingDefaults = { ...HMDB_FAR, epochs: { baseline: 10, a2d: 10, a2dNpmix: 10 }, npmix: { ...HMDB_FAR.npmix, startEpoch: 3 } };
 
@@ -16,7 +16,7 @@ describe('recipes', () => {
   test('registry: unique ids, every recipe declared with a paper link', () => {
     const ids = RECIPES.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(['baseline', 'a2d', 'a2d_npmix', 'logitnorm', 'logitnorm_a2d_npmix', 'a2d_l1', 'a2d_l2', 'a2d_wasserstein', 'a2d_mixup', 'a2d_vos']);
+    expect(ids).toEqual(['baseline', 'a2d', 'a2d_npmix', 'logitnorm', 'logitnorm_a2d', 'logitnorm_a2d_npmix', 'a2d_l1', 'a2d_l2', 'a2d_wasserstein', 'a2d_mixup', 'a2d_vos']);
     for (const r of RECIPES) {
       expect(r.title.length).toBeGreaterThan(0);
       expect(r.summary.length).toBeGreaterThan(20);
@@ -29,8 +29,8 @@ describe('recipes', () => {
   test('upstream defaults: optimiser, batch, dropout, loss terms and weights per family', () => {
     const base = recipeById('baseline')!.configure(KINETICS_FAR);
     expect(base).toEqual({
-      epochs: 10, lr: 1e-4, weightDecay: 1e-4, batchSize: 16, dropout: 0.5,
-      encoder: { kind: 'identity', hidden: 128 },
+      epochs: 10, lr: 1e-4, weightDecay: 1e-4, batchSize: 16, dropout: 0.5, noDropout: [],
+      encoder: { kind: 'adapter', hidden: 128, rank: 64 },
       classification: { perModality: false, logitNorm: false, tau: 0.04 },
     });
     const a2d = recipeById('a2d')!.configure(HMDB_FAR);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { TrainingDefaults } from '../../datasets/benchmark.ts';
 import { type AnyDistance, type Distance, DISTANCES, UPSTREAM_DISTANCES } from './losses.ts';
-import type { EncoderSpec } from './model.ts';
+import { TRAINING_CONSTANTS } from './defaults.ts';
+import { ENCODER_KINDS, type EncoderKind, type EncoderSpec } from './model.ts';
 import { OUTLIER_SYNTHESES, type OutlierSynthesis } from './outlier-synthesis.ts';
 
 /**
@@ -21,9 +22,11 @@ export const recipeOverridesSchema = z
     weightDecay: z.coerce.number().min(0),
     batchSize: z.coerce.number().int().min(2),
     dropout: z.coerce.number().min(0).lt(1),
-    encoder: z.enum(['identity', 'mlp']),
+    encoder: z.enum(ENCODER_KINDS as unknown as [EncoderKind, ...EncoderKind[]]),
     /** MLP encoder width */
-    hidden: z.coerce.number().int().positive(),
+    hidden: z.coerce.number().int().positive().max(65536),
+    /** adapter rank */
+    rank: z.coerce.number().int().positive().max(65536),
     /** weight of L_discr (A2D) */
     a2dWeight: z.coerce.number().min(0),
     /** weight of L_discr_syn (discrepancy on synthesised outliers) */
@@ -56,6 +59,8 @@ export interface TrainingConfig {
   readonly weightDecay: number;
   readonly batchSize: number;
   readonly dropout: number;
+  /** Modalities trained without dropout (upstream's audio model has none). */
+  readonly noDropout: readonly string[];
   readonly encoder: EncoderSpec;
   /** CE (or LogitNorm CE) on the fused head, or averaged over the fused and every unimodal head. */
   readonly classification: { readonly perModality: boolean; readonly logitNorm: boolean; readonly tau: number };
@@ -105,19 +110,6 @@ export const LOGITNORM_PAPER = {
   url: 'https://arxiv.org/abs/2205.09310',
 } as const;
 
-/** The upstream constants that no benchmark changes. */
-export const UPSTREAM = {
-  lr: 1e-4,
-  weightDecay: 1e-4,
-  batchSize: 16,
-  dropout: 0.5,
-  hidden: 128,
-  tau: 0.04,
-  queueSize: 65,
-  nnK: 3,
-  alpha: 10,
-} as const;
-
 /** Builds a recipe's `configure` from its declaration. */
 export function defineRecipe(def: RecipeDefinition): TrainingRecipe {
   return {
@@ -132,20 +124,24 @@ export function defineRecipe(def: RecipeDefinition): TrainingRecipe {
       if (!def.synthesis) misplaced(['ood', 'ent', 'startEpoch', 'synthesis', 'queueSize', 'nnK', 'alpha'], 'outlier synthesis');
       if (!def.classification.logitNorm) misplaced(['tau'], 'LogitNorm loss');
       const encoderKind = o.encoder ?? defaults.encoder;
-      if (encoderKind === 'identity' && o.hidden !== undefined) throw new Error('hidden applies to the mlp encoder only');
+      if (encoderKind !== 'mlp' && o.hidden !== undefined) throw new Error('hidden applies to the mlp encoder only');
+      if (encoderKind !== 'adapter' && o.rank !== undefined) throw new Error('rank applies to the adapter encoder only');
+      // One table: the constants, then the benchmark's values, then the user's.
+      const k = { ...TRAINING_CONSTANTS, ...stripUndefined(defaults), ...stripUndefined(o) };
 
       const epochs = o.epochs ?? defaults.epochs[def.family];
       const a2dWeight = o.a2dWeight ?? (def.family === 'a2dNpmix' ? defaults.npmix.a2d : defaults.a2dWeight);
       const distance = o.distance ?? def.a2d ?? 'hellinger';
       const synthesisKind = o.synthesis ?? def.synthesis;
-      return {
+      const config: TrainingConfig = {
         epochs,
-        lr: o.lr ?? UPSTREAM.lr,
-        weightDecay: o.weightDecay ?? UPSTREAM.weightDecay,
-        batchSize: o.batchSize ?? UPSTREAM.batchSize,
-        dropout: o.dropout ?? UPSTREAM.dropout,
-        encoder: { kind: encoderKind, hidden: o.hidden ?? defaults.hidden ?? UPSTREAM.hidden },
-        classification: { ...def.classification, tau: o.tau ?? UPSTREAM.tau },
+        lr: k.lr,
+        weightDecay: k.weightDecay,
+        batchSize: k.batchSize,
+        dropout: k.dropout,
+        noDropout: [...(defaults.noDropout ?? [])],
+        encoder: { kind: encoderKind, hidden: k.hidden, ...(encoderKind === 'adapter' ? { rank: k.rank } : {}) },
+        classification: { ...def.classification, tau: k.tau },
         ...(def.a2d ? { a2d: { weight: a2dWeight, distance } } : {}),
         ...(synthesisKind
           ? {
@@ -155,15 +151,44 @@ export function defineRecipe(def: RecipeDefinition): TrainingRecipe {
                 entWeight: o.ent ?? defaults.npmix.ent,
                 startEpoch: o.startEpoch ?? defaults.npmix.startEpoch,
                 distance,
-                queueSize: o.queueSize ?? UPSTREAM.queueSize,
-                nnK: o.nnK ?? UPSTREAM.nnK,
-                alpha: o.alpha ?? UPSTREAM.alpha,
+                queueSize: k.queueSize,
+                nnK: k.nnK,
+                alpha: k.alpha,
               },
             }
           : {}),
       };
+      const empty = emptyComparison(def.id, config);
+      if (empty) throw new Error(empty);
+      return config;
     },
   };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Why a resolved config cannot differ from a simpler recipe's by construction, or undefined.
+ * A2D and outlier synthesis act only through the unimodal heads; the fused head reaches them
+ * only through an encoder shared with those heads. With identity encoders nothing is shared, so
+ * the fused outputs, the features and every scorer on them equal those of the recipe without
+ * these terms (A2D only rescales the fused gradient, which Adam undoes). Likewise outlier
+ * synthesis that never starts, or whose terms weigh nothing, equals A2D alone.
+ */
+export function emptyComparison(recipeId: string, cfg: TrainingConfig): string | undefined {
+  if (cfg.encoder.kind === 'identity' && (cfg.a2d || cfg.synthesis)) {
+    return `recipe ${recipeId} with encoder=identity cannot change the fused head or the features (no parameter is shared with the unimodal heads it trains), so its results would equal the baseline's by construction; use --set encoder=adapter (the default on feature folders) or encoder=mlp`;
+  }
+  const syn = cfg.synthesis;
+  if (syn && syn.startEpoch >= cfg.epochs) {
+    return `recipe ${recipeId}: outlier synthesis starts at epoch ${syn.startEpoch} (0-based) but training runs ${cfg.epochs} epochs, so it would equal A2D alone by construction; lower --set startEpoch or raise --set epochs`;
+  }
+  if (syn && syn.oodWeight === 0 && syn.entWeight === 0) {
+    return `recipe ${recipeId}: outlier terms weigh 0 (ood=0, ent=0), so it would equal A2D alone by construction; give --set ood or ent a positive weight`;
+  }
+  return undefined;
 }
 
 /** Parses `key=value` assignments (the CLI's --set) into validated overrides. */

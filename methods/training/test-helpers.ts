@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { Benchmark, BenchmarkData, SplitData, TrainingDefaults } from '../../datasets/benchmark.ts';
 import { matrix } from '../linalg/matrix.ts';
 import { Random } from '../random.ts';
+import type { EncoderKind } from './model.ts';
 
 /**
  * A tiny generated benchmark for the training tests: `classes` ID classes, modalities of the
@@ -17,7 +18,7 @@ export interface TinyOptions {
   readonly oodSets?: readonly string[];
   readonly oodSize?: number;
   readonly separation?: number;
-  readonly encoder?: 'identity' | 'mlp';
+  readonly encoder?: EncoderKind;
   readonly epochs?: number;
   readonly seed?: number;
 }
@@ -26,7 +27,8 @@ export const TINY_DEFAULTS: TrainingDefaults = {
   epochs: { baseline: 3, a2d: 3, a2dNpmix: 3 },
   a2dWeight: 1,
   npmix: { a2d: 0.5, ood: 0.5, ent: 0.5, startEpoch: 1 },
-  encoder: 'identity',
+  encoder: 'adapter',
+  rank: 4,
 };
 
 export function tinyBenchmark(o: TinyOptions = {}): { benchmark: Benchmark; data: BenchmarkData; modalities: string[] } {
@@ -69,7 +71,7 @@ export function tinyBenchmark(o: TinyOptions = {}): { benchmark: Benchmark; data
     modalitySets: [names],
     splits: 1,
     fitSplit: 'train',
-    training: { ...TINY_DEFAULTS, epochs: { baseline: epochs, a2d: epochs, a2dNpmix: epochs }, encoder: o.encoder ?? 'identity' },
+    training: { ...TINY_DEFAULTS, epochs: { baseline: epochs, a2d: epochs, a2dNpmix: epochs }, encoder: o.encoder ?? 'adapter' },
     availability: () => ({ available: true }),
     load: async () => data,
   };

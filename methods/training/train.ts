@@ -186,7 +186,9 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
   if (steps === 0) throw new Error(`train split has ${N} rows, fewer than one batch of ${B}`);
   // Reused per-step buffers: inputs and dropout masks (masks sized to the embedding).
   const inputBufs = dims.map((d) => new Float32Array(B * d));
-  const maskBufs = embedDims.map((d) => new Float32Array(B * d));
+  // Dropout rate per modality: none where the benchmark says so (upstream's audio), none at 0.
+  const dropoutRates = spec.modalities.map((name) => (cfg.noDropout.includes(name) ? 0 : cfg.dropout));
+  const maskBufs = embedDims.map((d, k) => (dropoutRates[k]! > 0 ? new Float32Array(B * d) : undefined));
   const termNames = lossTerms(cfg);
 
   const curve: EpochRecord[] = [];
@@ -205,15 +207,15 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
       for (let s = 0; s < steps; s++) {
         const idx = order.slice(s * B, (s + 1) * B);
         const labels = Int32Array.from(idx, (i) => trainLabels[i]!);
-        for (let k = 0; k < M; k++) fillDropoutMask(dropoutRng, maskBufs[k]!, cfg.dropout);
+        for (let k = 0; k < M; k++) if (maskBufs[k]) fillDropoutMask(dropoutRng, maskBufs[k]!, dropoutRates[k]!);
         // Identity encoders: Z^k is the masked input, built here (no mask tensor, and the
         // queue gets the embedding without reading it back).
         for (let k = 0; k < M; k++) gatherRows(trainFeatures[k]!, idx, inputBufs[k]!, identity ? maskBufs[k] : undefined);
         const inputs = dims.map((d, k) => tf.tensor2d(inputBufs[k]!, [B, d]));
-        const masks = identity ? undefined : embedDims.map((d, k) => tf.tensor2d(maskBufs[k]!, [B, d]));
+        const masks = identity ? undefined : embedDims.map((d, k) => (maskBufs[k] ? tf.tensor2d(maskBufs[k]!, [B, d]) : undefined));
         const labelsT = tf.tensor1d(labels, 'int32');
         const result = trainStep(model, adam, cfg, { inputs, masks, labels, labelsT, zCpu: identity ? inputBufs : undefined }, { queues, synthRng, synthesisOn });
-        tf.dispose([...inputs, ...(masks ?? []), labelsT]);
+        tf.dispose([...inputs, ...(masks ?? []).filter((m) => m !== undefined), labelsT]);
         for (let i = 0; i < sums.length; i++) sums[i]! += result.stats[i]!;
         for (let r = 0; r < B; r++) if (result.preds[r] === labels[r]) correct++;
         if (result.synthesised) synthesisSteps++;
@@ -277,8 +279,8 @@ export function lossTerms(cfg: TrainingConfig): LossTerm[] {
 export interface StepBatch {
   /** Modality k's B x d_k inputs (for identity encoders: already multiplied by the dropout mask). */
   readonly inputs: readonly tf.Tensor2D[];
-  /** MLP encoders: the inverted-dropout masks of the embeddings. */
-  readonly masks?: readonly tf.Tensor2D[];
+  /** Trainable encoders: the inverted-dropout masks of the embeddings (undefined: no dropout on that modality). */
+  readonly masks?: readonly (tf.Tensor2D | undefined)[];
   readonly labels: Int32Array;
   readonly labelsT: tf.Tensor1D;
   /** Identity encoders: the CPU copy of `inputs` (= Z^k), so the queues need no read-back. */

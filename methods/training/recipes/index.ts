@@ -8,6 +8,7 @@ import { a2dVos } from './a2d-vos.ts';
 import { a2dWasserstein } from './a2d-wasserstein.ts';
 import { baseline } from './baseline.ts';
 import { logitnorm } from './logitnorm.ts';
+import { logitnormA2d } from './logitnorm-a2d.ts';
 import { logitnormA2dNpmix } from './logitnorm-a2d-npmix.ts';
 
 /** Every training recipe: the paper's methods first, then the ablations. Adding one: its file plus one line here. */
@@ -16,6 +17,7 @@ export const RECIPES: readonly TrainingRecipe[] = [
   a2d,
   a2dNpmix,
   logitnorm,
+  logitnormA2d,
   logitnormA2dNpmix,
   a2dL1,
   a2dL2,

@@ -131,3 +131,45 @@ describe('eval-dumps refuses bad input with one line and exit code 2', () => {
     expect(r.stderr).toContain('--saved-files');
   });
 });
+
+describe('degenerate but valid heads (issue 14): one line and exit 2, or a result; never a stack trace', () => {
+  const oneLine = (s: string) => s.trim().split('\n').length === 1;
+  async function headNpy(fill: (w: Float32Array, b: Float32Array) => void): Promise<string[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'multiood-'));
+    const w = new Float32Array(25 * 272).fill(0.5);
+    const b = new Float32Array(25);
+    fill(w, b);
+    await writeNpy(join(dir, 'W.npy'), { dtype: 'float32', shape: [25, 272], data: w });
+    await writeNpy(join(dir, 'b.npy'), { dtype: 'float32', shape: [25], data: b });
+    return ['--head-npy', `${join(dir, 'W.npy')},${join(dir, 'b.npy')}`];
+  }
+
+  test.each([
+    ['NaN in the weight', (w: Float32Array) => void (w[272 + 3] = Number.NaN), "W.npy: the fused head's weight [1, 3] is NaN; expected finite numbers"],
+    ['Inf in the weight', (w: Float32Array) => void (w[0] = Number.POSITIVE_INFINITY), "W.npy: the fused head's weight [0, 0] is Infinity"],
+    ['-Inf in the bias', (_: Float32Array, b: Float32Array) => void (b[7] = Number.NEGATIVE_INFINITY), "W.npy: the fused head's bias [7] is -Infinity"],
+  ])('%s', async (_, fill, message) => {
+    const r = harness('eval-dumps', ...hmdbArgs, ...(await headNpy(fill)), '--json');
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toContain(message);
+  });
+
+  test('a constant weight matrix', async () => {
+    const r = harness('eval-dumps', ...hmdbArgs, ...(await headNpy(() => undefined)), '--json');
+    // once pinv handles rank-deficient input this evaluates; until then, a one-line refusal
+    if (r.code === 0) {
+      expect(JSON.parse(r.stdout).length).toBeGreaterThan(0);
+    } else {
+      expect(r.code).toBe(2);
+      expect(oneLine(r.stderr)).toBe(true);
+      expect(r.stderr).toContain('W.npy: a scorer failed on this fused head');
+    }
+  });
+
+  test('--max-tensor-mb and --max-inflate-mb are checked', () => {
+    const r = harness('eval-dumps', ...hmdbArgs, '--head', join(FIXTURES, 'hmdb-near', 'checkpoint.pt'), '--max-tensor-mb', '0');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--max-tensor-mb 0: expected a positive number of MiB');
+  });
+});

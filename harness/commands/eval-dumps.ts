@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { readNpyMatrix, readNpyVector } from '../../datasets/io/npy.ts';
+import { setIoLimits } from '../../datasets/io/limits.ts';
 import { readLinearHead } from '../../datasets/io/torch-checkpoint.ts';
 import { ALL_OOD_NAMES, FAR_OOD_SETS, fitSplitFor, ID_CLASS_COUNT, inferModalityDims, MODALITY_DIMS, MULTIOOD_DATASETS, type MultioodDataset, type Setting } from '../../datasets/multiood/benchmarks.ts';
 import { loadUpstreamDumps } from '../../datasets/multiood/dumps.ts';
@@ -22,7 +23,39 @@ interface EvalDumpsFlags {
   scorers?: string;
   set: string[];
   json?: boolean;
+  maxInflateMb?: string;
+  maxTensorMb?: string;
 }
+
+/** --max-inflate-mb / --max-tensor-mb raise the reader limits for one run (datasets/io/limits.ts). */
+function applyLimits(flags: EvalDumpsFlags): void {
+  const mib = (flag: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InputError(`${flag} ${value}: expected a positive number of MiB`);
+    return n * 1024 * 1024;
+  };
+  const maxInflatedBytes = mib('--max-inflate-mb', flags.maxInflateMb);
+  const maxTensorBytes = mib('--max-tensor-mb', flags.maxTensorMb);
+  setIoLimits({ ...(maxInflatedBytes && { maxInflatedBytes }), ...(maxTensorBytes && { maxTensorBytes }) });
+}
+
+/** NaN or Inf in the head makes every score NaN: refuse it naming the file and the entry. */
+function checkFiniteHead(head: FusedHead, source: string): void {
+  const { weight, bias } = head;
+  for (let i = 0; i < weight.data.length; i++) {
+    const v = weight.data[i]!;
+    if (!Number.isFinite(v)) {
+      throw new InputError(`${source}: the fused head's weight [${Math.floor(i / weight.cols)}, ${i % weight.cols}] is ${v}; expected finite numbers`);
+    }
+  }
+  for (let i = 0; i < bias.length; i++) {
+    if (!Number.isFinite(bias[i]!)) throw new InputError(`${source}: the fused head's bias [${i}] is ${bias[i]}; expected finite numbers`);
+  }
+}
+
+/** Linear-algebra failures a degenerate but finite head can cause (e.g. a constant weight matrix). */
+const NUMERIC_FAILURE = /\b(pinv|eigh|svd|cholesky):|did not converge|singular matrix/i;
 
 async function loadHead(flags: EvalDumpsFlags): Promise<{ head: FusedHead; source: string }> {
   if (flags.head && flags.headNpy) throw new InputError('give either --head or --head-npy, not both');
@@ -83,7 +116,9 @@ function oodSetsFor(flags: EvalDumpsFlags): string[] {
 export async function evalDumps(flags: EvalDumpsFlags): Promise<void> {
   const runs = selectScorers(flags.scorers, flags.set);
   const oodNames = oodSetsFor(flags);
+  applyLimits(flags);
   const { head, source } = await loadHead(flags);
+  checkFiniteHead(head, source);
   const expectedClasses = ID_CLASS_COUNT[flags.setting][flags.dataset];
   if (expectedClasses === undefined) throw new InputError(`--dataset ${flags.dataset} has no ${flags.setting}-OOD benchmark`);
   if (head.weight.rows !== expectedClasses) {
@@ -103,10 +138,19 @@ export async function evalDumps(flags: EvalDumpsFlags): Promise<void> {
       needVal: runs.some((r) => r.scorer.usesValFeatures || (fitSplit === 'val' && r.scorer.usesFitFeatures)),
     }),
   );
-  const results = evaluateOutputs(outputs, runs, {
-    fitSplit,
-    onScorerDone: flags.json ? undefined : (id, s) => process.stderr.write(`  ${id} done in ${s.toFixed(1)} s\n`),
-  });
+  let results: ReturnType<typeof evaluateOutputs>;
+  try {
+    results = evaluateOutputs(outputs, runs, {
+      fitSplit,
+      onScorerDone: flags.json ? undefined : (id, s) => process.stderr.write(`  ${id} done in ${s.toFixed(1)} s\n`),
+    });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (e instanceof InputError || !NUMERIC_FAILURE.test(message)) throw e;
+    throw new InputError(
+      `${source}: a scorer failed on this fused head: ${message.split('\n')[0]}; expected a trained, non-degenerate head (a constant weight matrix has no usable principal space)`,
+    );
+  }
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(results)}\n`);
   } else {
@@ -129,5 +173,7 @@ export function evalDumpsCommand(): Command {
     .option('--scorers <ids>', 'comma-separated scorer ids (default: all nine)')
     .option('--set <scorer.key=value>', 'override a scorer setting, repeatable (e.g. knn.k=50)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print one JSON array of results (fractions) instead of the table')
+    .option('--max-inflate-mb <n>', 'largest deflated checkpoint entry to inflate, MiB (default 512; env MULTIOOD_MAX_INFLATE_MB)')
+    .option('--max-tensor-mb <n>', 'largest stride-expanded tensor to materialize, MiB (default 512; env MULTIOOD_MAX_TENSOR_MB)')
     .action((flags: EvalDumpsFlags) => evalDumps(flags));
 }

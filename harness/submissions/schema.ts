@@ -28,7 +28,10 @@ export const REPORTED_ONLY_RECIPES: Readonly<Record<string, string>> = {
 };
 
 const percent = z.number({ error: 'expected a number (x100, as printed)' }).min(0, 'expected a number in [0, 100]').max(100, 'expected a number in [0, 100]');
-const nonEmpty = z.string({ error: 'expected a non-empty string' }).trim().min(1, 'expected a non-empty string');
+/** Strings reach logs and terminals (validate, list): a newline in one could forge an output line. */
+const CONTROL = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/;
+const oneLine = (schema: z.ZodString) => schema.max(2000, 'expected at most 2000 characters').refine((s) => !CONTROL.test(s), 'expected one line of text (no newlines or control characters)');
+const nonEmpty = oneLine(z.string({ error: 'expected a non-empty string' }).trim().min(1, 'expected a non-empty string'));
 const url = z.url({ error: 'expected an http(s) URL' }).refine((u) => /^https?:\/\//.test(u), 'expected an http(s) URL');
 
 export const reportedRowSchema = z
@@ -45,7 +48,7 @@ export const reportedRowSchema = z
       .min(1, 'expected at least one modality')
       .refine((m) => new Set(m).size === m.length, 'expected distinct modalities'),
     recipe: z.string({ error: 'expected a recipe id' }).regex(/^[a-z0-9_]+$/, 'expected a recipe id (lowercase, underscores)'),
-    scorer: z.string({ error: 'expected a scorer id' }),
+    scorer: oneLine(z.string({ error: 'expected a scorer id' })),
     ood: z.enum(OOD_NAMES, { error: `expected one of ${OOD_NAMES.join(', ')}` }),
     fpr95: percent,
     auroc: percent,
@@ -58,7 +61,7 @@ const common = {
   title: nonEmpty,
   authors: z.array(nonEmpty, { error: 'expected a list of author names' }).min(1, 'expected at least one author'),
   paper: url,
-  notes: z.array(z.string(), { error: 'expected a list of strings' }).optional(),
+  notes: z.array(oneLine(z.string()), { error: 'expected a list of strings' }).optional(),
 };
 
 const codeSubmission = <K extends 'scorer' | 'training'>(kind: K, entry: RegExp, what: string) =>
@@ -69,7 +72,7 @@ const codeSubmission = <K extends 'scorer' | 'training'>(kind: K, entry: RegExp,
       /** the method's file, e.g. methods/scorers/my-scorer.ts */
       entry: z.string({ error: `expected the path of the method's file (${what})` }).regex(entry, `expected a path like ${what}`),
       /** the method's registered id */
-      method: z.string({ error: 'expected the id the method is registered under' }).min(1, 'expected the id the method is registered under'),
+      method: oneLine(z.string({ error: 'expected the id the method is registered under' }).min(1, 'expected the id the method is registered under')),
       /** settings for the method (validated by its own schema); default {} */
       settings: z.record(z.string(), z.unknown(), { error: 'expected an object of settings' }).default({}),
     })
@@ -82,7 +85,7 @@ export const reportedSubmissionSchema = z
     ...common,
     kind: z.literal('reported'),
     /** where the numbers were printed */
-    source: z.object({ paper: nonEmpty, url, venue: z.string().optional() }, { error: 'expected { paper, url }' }).strict(),
+    source: z.object({ paper: nonEmpty, url, venue: oneLine(z.string()).optional() }, { error: 'expected { paper, url }' }).strict(),
     rows: z.array(reportedRowSchema, { error: 'expected a list of rows' }).min(1, 'expected at least one row'),
   })
   .strict();
@@ -110,6 +113,55 @@ function issueLine(issue: z.core.$ZodIssue): string {
   return `${path}: ${issue.message}`;
 }
 
+/**
+ * Upper bounds on method settings by what the field can mean, so that a submission cannot ask a
+ * CI run for a billion epochs or neighbours. The methods' own schemas check the lower bounds and
+ * types; these are checked on top, for submissions only.
+ */
+export const SETTING_BOUNDS: Readonly<Record<'scorer' | 'training', Readonly<Record<string, readonly [number, string]>>>> = {
+  scorer: {
+    k: [100_000, 'neighbours (at most the fit rows of the largest benchmark)'],
+    topM: [10_000, 'classes'],
+    dim: [100_000, 'feature dimensions'],
+    percentile: [100, 'a percentile'],
+    temperature: [1e6, 'a temperature'],
+    gamma: [1e6, 'an exponent'],
+  },
+  training: {
+    epochs: [1000, 'an epoch count'],
+    startEpoch: [1000, 'an epoch index'],
+    batchSize: [65_536, 'a batch size'],
+    hidden: [65_536, 'a layer width'],
+    queueSize: [100_000, 'embeddings per class'],
+    nnK: [1000, 'nearest prototypes'],
+    lr: [10, 'a learning rate'],
+    weightDecay: [1, 'a weight decay'],
+    tau: [1000, 'a temperature'],
+    alpha: [1000, 'a Beta parameter'],
+    a2dWeight: [1000, 'a loss weight'],
+    ood: [1000, 'a loss weight'],
+    ent: [1000, 'a loss weight'],
+  },
+};
+
+/** `settings.<key>: expected ...` for every numeric setting over its bound (or not finite). */
+function settingBoundProblems(kind: 'scorer' | 'training', settings: unknown): string[] {
+  if (!settings || typeof settings !== 'object') return [];
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(settings)) {
+    // numbers, and strings the methods' z.coerce would read as numbers ('1e9', 'Infinity')
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*[+-]?(\d|\.\d|Infinity)/.test(value) ? Number(value) : undefined;
+    if (n === undefined || Number.isNaN(n)) continue;
+    if (!Number.isFinite(n)) {
+      problems.push(`settings.${key}: expected a finite number`);
+      continue;
+    }
+    const bound = SETTING_BOUNDS[kind][key];
+    if (bound && n > bound[0]) problems.push(`settings.${key}: expected at most ${bound[0]} (${bound[1]}), got ${value}`);
+  }
+  return problems;
+}
+
 export interface RepoAccess {
   /** whether a repository-relative file exists */
   exists(path: string): boolean;
@@ -131,14 +183,24 @@ export function checkSubmission(raw: unknown, folder: string | null, repo: RepoA
   if ((s.kind === 'scorer' || s.kind === 'training') && str(s.method)) {
     const method = s.method;
     if (str(s.entry) && /^methods\/.+\.ts$/.test(s.entry) && !s.entry.includes('..')) {
+      let source: string | undefined;
       if (!repo.exists(s.entry)) problems.push(`entry: expected an existing file, ${s.entry} is not in the repository`);
-      else if (!new RegExp(`id:\\s*['"\`]${method.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"\`]`).test(repo.read(s.entry)))
+      else {
+        try {
+          source = repo.read(s.entry);
+        } catch (e) {
+          // a symlink, FIFO or device committed under methods/, or a huge file: refused unread
+          problems.push(`entry: ${s.entry}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      if (source !== undefined && !new RegExp(`id:\\s*['"\`]${method.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"\`]`).test(source))
         problems.push(`method: expected ${s.entry} to define id '${method}'`);
     }
     const settings = s.settings === undefined ? {} : s.settings;
     const settingIssues = (r: { success: boolean; error?: z.ZodError }) => {
       if (!r.success) for (const i of r.error!.issues) problems.push(issueLine({ ...i, path: ['settings', ...i.path] } as z.core.$ZodIssue));
     };
+    problems.push(...settingBoundProblems(s.kind, settings));
     if (s.kind === 'scorer') {
       const scorer = SCORERS.find((x) => x.id === method);
       if (!scorer) problems.push(`method: expected a scorer registered in methods/scorers/index.ts SCORERS (${SCORERS.map((x) => x.id).join(', ')}), got "${method}"`);

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { cases } from './fixtures/cases.ts';
 import { centredUniforms } from './fixtures/prng.ts';
-import { expectClose, flat, fromNested } from './fixtures/testing.ts';
+import degenerate from './fixtures/pinv_degenerate_cases.json' with { type: 'json' };
+import { expectClose, flat, fromNested, maxAbs, maxAbsDiff } from './fixtures/testing.ts';
 import { eigh } from './eigh.ts';
 import { matmul } from './gemm.ts';
 import { matrix } from './matrix.ts';
@@ -64,5 +65,56 @@ describe('pinv against numpy.linalg.pinv', () => {
     expect(Array.from(pinvSolve(matrix(2, 3), Float64Array.from([1, 2])))).toEqual([0, 0, 0]);
     expect(() => pinvSolve(matrix(2, 3), Float64Array.from([1]))).toThrow(/vector of 1/);
     expect(() => pinv(matrix(1, 1, Float64Array.from([Number.NaN])))).toThrow(/non-finite/);
+  });
+});
+
+describe('pinv on degenerate matrices against numpy.linalg.pinv (make_pinv_degenerate.py)', () => {
+  const c = degenerate.cases;
+  type Case = { a: number[][]; rank: number; rcond: number; pinv?: number[][]; pinvRow0?: number[]; b: number[]; pinvb: number[] };
+  const entries = Object.entries(c) as [string, Case][];
+  for (const [name, k] of entries) {
+    test(`${name} (rank ${k.rank})`, () => {
+      const a = fromNested(k.a);
+      const p = pinv(a, k.rcond);
+      // Relative to the size of the answer: the tiny/huge cases have entries near 1e+-200.
+      const scale = maxAbs(k.pinvb) || 1;
+      if (k.pinv) {
+        const ref = flat(k.pinv);
+        const pScale = maxAbs(ref) || 1;
+        expect(maxAbsDiff(p.data, ref) / pScale).toBeLessThan(1e-12);
+      } else {
+        const row0 = Float64Array.from(k.pinvRow0!);
+        expect(maxAbsDiff(p.data.subarray(0, a.rows), row0) / maxAbs(row0)).toBeLessThan(1e-12);
+      }
+      const y = pinvSolve(a, Float64Array.from(k.b), k.rcond);
+      expect(maxAbsDiff(y, k.pinvb) / scale).toBeLessThan(1e-12);
+    });
+  }
+
+  test('a constant 129 x 4352 head (the ViM failure) at the default rcond: the rank-1 pseudo-inverse', () => {
+    // pinv(c 1 1^T) = 1 1^T / (c m n) for an m x n constant c.
+    const m = 129;
+    const n = 4352;
+    const value = 0.37;
+    const a = matrix(m, n, new Float64Array(m * n).fill(value));
+    const b = centredUniforms(1, m, 31);
+    let sumB = 0;
+    for (const v of b) sumB += v;
+    const expected = sumB / (value * m * n);
+    const y = pinvSolve(a, b);
+    for (const v of y) expect(Math.abs(v - expected)).toBeLessThan(1e-12 * Math.abs(expected));
+    const p = pinv(matrix(12, 40, new Float64Array(480).fill(-3)));
+    for (const v of p.data) expect(Math.abs(v - 1 / (-3 * 480))).toBeLessThan(1e-13 / (3 * 480));
+  });
+
+  test('Penrose identities on rank-deficient and extreme-scale inputs', () => {
+    for (const name of ['rank3', 'zeroAndScaledRows', 'rank3Tiny', 'rank3Huge'] as const) {
+      const a = fromNested(c[name].a);
+      const p = pinv(a);
+      const aScale = maxAbs(a.data);
+      const pScale = maxAbs(p.data);
+      expect(maxAbsDiff(matmul(matmul(a, p), a).data, a.data) / aScale).toBeLessThan(1e-12);
+      expect(maxAbsDiff(matmul(matmul(p, a), p).data, p.data) / pScale).toBeLessThan(1e-12);
+    }
   });
 });

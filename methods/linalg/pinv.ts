@@ -11,6 +11,19 @@ import { matrix, type Matrix } from './matrix.ts';
  */
 
 const EPS = 2 ** -52;
+/**
+ * Rows of the (power-of-two scaled, max |entry| in [0.5, 1)) factor whose squared norm falls
+ * below this are set to exactly zero: they are rounding residue hundreds of orders of magnitude
+ * below the matrix, and their squared norms and dot products underflow into subnormals, where the
+ * rotation angle is no longer computable (zeta overflows, the rotation degenerates to the identity
+ * and the sweep never stops rotating: the "did not converge" seen on constant, rank-1 heads).
+ */
+const NEGLIGIBLE_SQ = 2 ** -600;
+const NEGLIGIBLE = 2 ** -300;
+/** Off-orthogonality accepted as converged: |x_i . x_j| <= TOL ||x_i|| ||x_j||. */
+const TOL = 4 * EPS;
+/** Sweeps allowed; one-sided Jacobi converges quadratically, typically in 6-12. */
+const MAX_SWEEPS = 100;
 
 interface WideSvd {
   readonly m: number;
@@ -23,16 +36,41 @@ interface WideSvd {
   /** The accumulated orthogonal P (m x m): L = P^T X. */
   readonly p: Float64Array;
   readonly sigma: Float64Array;
+  /** The factorisation is of 2^e A, e = scaleExp[0] + scaleExp[1] (two factors: each stays finite). */
+  readonly scaleExp: readonly [number, number];
+}
+
+/**
+ * Powers of two bringing max |a| into [0.5, 1): exact scaling, so that squared norms in the
+ * Jacobi sweeps neither overflow (entries near 1e200) nor underflow (near 1e-200).
+ */
+function scaleExponents(a: Float64Array): [number, number] {
+  let maxAbs = 0;
+  for (let i = 0; i < a.length; i++) maxAbs = Math.max(maxAbs, Math.abs(a[i]!));
+  if (maxAbs === 0) return [0, 0];
+  const e = -Math.floor(Math.log2(maxAbs)) - 1;
+  const half = Math.trunc(e / 2);
+  return [half, e - half];
 }
 
 /** SVD ingredients of a wide matrix (m <= n). */
 function wideSvd(a: Matrix): WideSvd {
   const { rows: m, cols: n } = a;
   const q = a.data.slice();
+  const scaleExp = scaleExponents(q);
+  const s0 = 2 ** scaleExp[0];
+  const s1 = 2 ** scaleExp[1];
+  if (s0 !== 1 || s1 !== 1) for (let i = 0; i < q.length; i++) q[i] = q[i]! * s0 * s1;
   const tau = new Float64Array(m);
   // LQ: reflector i zeroes row i right of the diagonal, then is applied to the rows below.
   for (let i = 0; i < m; i++) {
     const ri = i * n;
+    // A tail that is only rounding residue (entries below 2^-300 of a matrix scaled to max ~1,
+    // e.g. the rows below the first of a rank-1 matrix) is set to zero rather than reflected:
+    // its reflector would divide by a subnormal (1 / (alpha - beta) overflows, then 0 * Inf = NaN).
+    let tailMax = 0;
+    for (let c = ri + i + 1; c < ri + n; c++) tailMax = Math.max(tailMax, Math.abs(q[c]!));
+    if (tailMax < NEGLIGIBLE) q.fill(0, ri + i + 1, ri + n);
     const { beta, tau: t } = householderReflector(q, ri + i, ri + i + 1, ri + n);
     tau[i] = t;
     q[ri + i] = beta;
@@ -57,7 +95,8 @@ function wideSvd(a: Matrix): WideSvd {
   // One-sided Jacobi on the rows of L: P L = X with orthogonal rows.
   const p = new Float64Array(m * m);
   for (let i = 0; i < m; i++) p[i * m + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
+  const zeroRow = (r: number) => x.fill(0, r * m, (r + 1) * m);
+  for (let sweep = 0; ; sweep++) {
     let rotated = false;
     for (let i = 0; i < m - 1; i++) {
       for (let j = i + 1; j < m; j++) {
@@ -73,7 +112,12 @@ function wideSvd(a: Matrix): WideSvd {
           beta += xj * xj;
           gamma += xi * xj;
         }
-        if (gamma === 0 || Math.abs(gamma) <= EPS * Math.sqrt(alpha * beta)) continue;
+        if (alpha < NEGLIGIBLE_SQ || beta < NEGLIGIBLE_SQ) {
+          if (alpha < NEGLIGIBLE_SQ && alpha > 0) zeroRow(i);
+          if (beta < NEGLIGIBLE_SQ && beta > 0) zeroRow(j);
+          continue;
+        }
+        if (Math.abs(gamma) <= TOL * Math.sqrt(alpha) * Math.sqrt(beta)) continue;
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
         const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
@@ -92,7 +136,7 @@ function wideSvd(a: Matrix): WideSvd {
       }
     }
     if (!rotated) break;
-    if (sweep === 99) throw new Error('pinv: Jacobi SVD did not converge');
+    if (sweep === MAX_SWEEPS - 1) throw new Error(`pinv: Jacobi SVD did not converge in ${MAX_SWEEPS} sweeps`);
   }
   const sigma = new Float64Array(m);
   for (let i = 0; i < m; i++) {
@@ -100,7 +144,7 @@ function wideSvd(a: Matrix): WideSvd {
     for (let c = 0; c < m; c++) s += x[i * m + c]! ** 2;
     sigma[i] = Math.sqrt(s);
   }
-  return { m, n, reflectors, tau, x, p, sigma };
+  return { m, n, reflectors, tau, x, p, sigma, scaleExp };
 }
 
 /** Weights w_i = 1 / sigma_i^2 for the kept singular values (numpy's cutoff), else 0. */
@@ -133,6 +177,10 @@ function applyWidePinv(svd: WideSvd, weights: Float64Array, y: Float64Array): Fl
     s *= t;
     for (let c = i; c < n; c++) z[c]! -= s * reflectors[ri + c]!;
   }
+  // pinv(2^e A) = 2^-e pinv(A), so pinv(A) y = 2^e (pinv(2^e A) y).
+  const s0 = 2 ** svd.scaleExp[0];
+  const s1 = 2 ** svd.scaleExp[1];
+  if (s0 !== 1 || s1 !== 1) for (let c = 0; c < n; c++) z[c] = z[c]! * s0 * s1;
   return z;
 }
 

@@ -1,7 +1,7 @@
 import type { Matrix } from './linalg/matrix.ts';
 
 /**
- * Outputs: the one currency between training and scoring (see the facts, section 2).
+ * Outputs: the one currency between training and scoring (see docs/multiood-facts.md §2).
  * Upstream dumps, a freshly trained model and a user's feature folder all become this shape;
  * a scorer never knows where its Outputs came from.
  */

@@ -1,6 +1,6 @@
 /**
  * The MultiOOD benchmark definitions that dumps and checkpoints are evaluated against
- * (facts sections 2, 4 and 6).
+ * (docs/multiood-facts.md §2, §3, §4 and §6).
  */
 export const MULTIOOD_DATASETS = ['HMDB', 'UCF', 'EPIC', 'Kinetics'] as const;
 export type MultioodDataset = (typeof MULTIOOD_DATASETS)[number];

@@ -2,7 +2,7 @@ import type { ModalitySpec, TrainingDefaults } from '../benchmark.ts';
 import type { MultioodDataset, Setting } from './benchmarks.ts';
 
 /**
- * The six MultiOOD benchmarks as data in our own schema (facts sections 4-6): class counts,
+ * The six MultiOOD benchmarks as data in our own schema (docs/multiood-facts.md §3-6): class counts,
  * modalities and the modality sets each is run with, the official split sizes, the OOD sets,
  * the fit split, the upstream training settings, and the names of the upstream split-list files
  * that describe each split (so a user's copy of those lists can be checked and read).
@@ -84,7 +84,7 @@ function training(epochs: [number, number, number], a2dWeight: number, npmix: [n
     a2dWeight,
     npmix: { a2d: npmix[0], ood: npmix[1], ent: npmix[2], startEpoch: npmix[3] },
     // Inputs are frozen backbone embeddings: a trainable width-keeping block starting at the
-    // identity stands in for upstream's fine-tuned last backbone block (facts section 5).
+    // identity stands in for upstream's fine-tuned last backbone block (docs/multiood-facts.md §5).
     encoder: 'adapter',
     // Upstream's audio model (ResNet-18) has no dropout; video and flow keep 0.5.
     noDropout: ['audio'],

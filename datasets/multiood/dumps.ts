@@ -6,7 +6,7 @@ import { readNpyLabels, readNpyMatrix } from '../io/npy.ts';
 import { type MultioodDataset, type Setting } from './benchmarks.ts';
 
 /**
- * The upstream "saved_files" layout (facts section 4):
+ * The upstream "saved_files" layout (docs/multiood-facts.md §4):
  *   near:      id_<DS>_near_ood_<kind>_<appen><split>.npy        split in train|val|test|eval
  *   far, ID:   id_<DS>_<kind>_<appen><split>.npy                 split in train|val|test
  *   far, OOD:  id_<DS>_ood_<OOD>_<kind>_<appen>eval.npy

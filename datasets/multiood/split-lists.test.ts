@@ -84,7 +84,7 @@ describe('definitions', () => {
     }
   });
 
-  test('upstream training settings (facts section 5), per modality set', () => {
+  test('upstream training settings (docs/multiood-facts.md §5), per modality set', () => {
     const byId = (id: string) => MULTIOOD_DEFINITIONS.find((d) => d.id === id)!;
     expect(byId('epic-kitchens-near').training.epochs).toEqual({ baseline: 20, a2d: 50, a2dNpmix: 20 });
     expect(trainingDefaultsFor(byId('epic-kitchens-near'), ['video', 'flow']).npmix).toEqual({ a2d: 0.1, ood: 0.1, ent: 0.1, startEpoch: 10 });

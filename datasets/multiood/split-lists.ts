@@ -1,6 +1,6 @@
 /**
  * Readers for the upstream MultiOOD split lists a user has in their own MultiOOD checkout
- * (facts section 6). The project ships none of these files; it reads the user's.
+ * (docs/multiood-facts.md §6). The project ships none of these files; it reads the user's.
  *
  * - `*.txt`: one clip a line, `<relative path> <label>`. Kinetics paths contain spaces
  *   ("building sandcastle/x.mp4 0"), so the label is what follows the LAST space.

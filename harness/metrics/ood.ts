@@ -1,7 +1,7 @@
 import { auc, precisionRecallCurve, rocCurve } from './curves.ts';
 
 /**
- * The benchmark's OOD metrics (OpenOOD convention, facts section 1): OOD is the positive class,
+ * The benchmark's OOD metrics (OpenOOD convention, docs/multiood-facts.md §1): OOD is the positive class,
  * a scorer's confidence is higher for ID, so curves are built on (is_ood, -conf).
  * All values are fractions; tables multiply by 100.
  */

@@ -38,7 +38,7 @@ describe('the seeded MultiOOD paper submission', () => {
     expect(rows.length).toBe(404);
   });
 
-  test('agrees with the facts sheet (Table 1)', () => {
+  test('agrees with docs/multiood-facts.md §7 (Table 1)', () => {
     const m = (b: string, r: string, s: string) => {
       const x = find(b, r, s);
       expect(x).toHaveLength(1);

@@ -9,7 +9,7 @@ import { classMeans } from '../linalg/stats.ts';
 import { defineScorer } from '../scorer.ts';
 
 /**
- * Mahalanobis (Lee et al. 2018) as the benchmark ran it (facts, section 3):
+ * Mahalanobis (Lee et al. 2018) as the benchmark ran it (docs/multiood-facts.md §3):
  *   conf(z) = max_c -(z - mu_c)^T P (z - mu_c),
  * mu_c the class means of the fit features, P = pinvh of the tied maximum-likelihood covariance
  * of the class-centred fit features (sklearn EmpiricalCovariance().fit(centred).precision_),

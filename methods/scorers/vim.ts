@@ -8,7 +8,7 @@ import { rowLogSumExp, rowMax } from '../logits.ts';
 import { defineScorer } from '../scorer.ts';
 
 /**
- * ViM (Wang et al. 2022) as the benchmark ran it (facts, section 3; OpenOOD's postprocessor):
+ * ViM (Wang et al. 2022) as the benchmark ran it (docs/multiood-facts.md §3; OpenOOD's postprocessor):
  *   u = -pinv(W) b, the origin of the feature space in the classifier's view;
  *   the principal subspace V = top-`dim` eigenvectors of the uncentred second moment of
  *   (fit features - u), divided by N;

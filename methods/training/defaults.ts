@@ -1,7 +1,7 @@
 /**
  * The one table of training constants. A benchmark's TrainingDefaults (datasets/benchmark.ts)
  * adds its epochs and loss weights and may override any entry here; a user's `--set` overrides
- * both. Entries marked "upstream" are the values of the MultiOOD code (facts section 5); the
+ * both. Entries marked "upstream" are the values of the MultiOOD code (docs/multiood-facts.md §5); the
  * others are this project's choices, with the reason next to them.
  */
 export interface TrainingConstants {

@@ -1,5 +1,5 @@
 /**
- * Training losses of MultiOOD (facts section 5): the classification loss (CE or LogitNorm, fused
+ * Training losses of MultiOOD (docs/multiood-facts.md §5): the classification loss (CE or LogitNorm, fused
  * head only or fused + every unimodal head), A2D's discrepancy between the unimodal predictions
  * with the true class removed, the same discrepancy on synthesised outliers, and the normalised
  * prediction entropy of the outliers.

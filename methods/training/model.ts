@@ -5,7 +5,7 @@ import type { Random } from '../random.ts';
 import { dense, linear } from './dense.ts';
 
 /**
- * The MultiOOD model on per-modality inputs (facts, section 5): an encoder g_k per modality giving
+ * The MultiOOD model on per-modality inputs (docs/multiood-facts.md §5): an encoder g_k per modality giving
  * the embedding Z^k, a linear head h_k per modality on Z^k, and a fused linear head h on
  * Z = [Z^1 .. Z^M]. Dropout (training only) acts on each Z^k, so the heads, the fused head and the
  * NP-Mix queues all see the dropped embedding, as upstream's cls_head did.

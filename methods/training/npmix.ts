@@ -1,6 +1,6 @@
 /**
- * NP-Mix (Nearest-Prototype Mixup), MultiOOD's outlier synthesis in embedding space (facts
- * section 5), CPU-side on plain typed arrays: the queues hold detached concatenated embeddings
+ * NP-Mix (Nearest-Prototype Mixup), MultiOOD's outlier synthesis in embedding space
+ * (docs/multiood-facts.md §5), CPU-side on plain typed arrays: the queues hold detached concatenated embeddings
  * [Z^1 .. Z^M], so the synthesised outliers are cut into modality slices by the caller and passed
  * through the unimodal heads only.
  *

@@ -3,7 +3,7 @@ import type { TrainingDefaults } from '../../datasets/benchmark.ts';
 import { parseOverrideAssignments } from './recipe.ts';
 import { RECIPES, recipeById } from './recipes/index.ts';
 
-// HMDB51 far-OOD as upstream ran it (facts, section 5): baseline 50 epochs, NP-Mix 0.1/0.1/0.1 from epoch 10.
+// HMDB51 far-OOD as upstream ran it (docs/multiood-facts.md §5): baseline 50 epochs, NP-Mix 0.1/0.1/0.1 from epoch 10.
 const HMDB_FAR: TrainingDefaults = {
   epochs: { baseline: 50, a2d: 50, a2dNpmix: 50 },
   a2dWeight: 1,

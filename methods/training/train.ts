@@ -13,7 +13,7 @@ import type { RecipeOverrides, TrainingConfig, TrainingRecipe } from './recipe.t
 import { RECIPES, recipeById } from './recipes/index.ts';
 
 /**
- * The training loop of the benchmark (facts, section 5): Adam on shuffled batches (last partial
+ * The training loop of the benchmark (docs/multiood-facts.md §5): Adam on shuffled batches (last partial
  * batch dropped), ID val accuracy after every epoch, the best epoch's parameters kept (ties go to
  * the later epoch), then the Outputs of every split computed with those parameters in eval mode.
  *

@@ -1,8 +1,10 @@
 /**
  * NumPy `.npy` reader and writer for the plain numeric arrays the benchmark exchanges with
- * Python: little-endian, C order, one of six dtypes. Anything else (Fortran order, big-endian,
- * object or structured arrays, other dtypes) is refused with a one-line error that names the
- * file, because a silent reinterpretation would produce plausible-looking wrong scores.
+ * Python: one of six dtypes, read the way numpy reads them. Fortran-order arrays (what
+ * `np.save(W.T)` writes) are transposed into C order and big-endian arrays are byte-swapped, so
+ * `data` is always C order in host (little-endian) byte order. Object and structured arrays and
+ * other dtypes are refused with a one-line error that names the file, because a silent
+ * reinterpretation would produce plausible-looking wrong scores.
  *
  * Format reference: numpy/lib/format.py (versions 1.0, 2.0 and 3.0).
  */
@@ -48,6 +50,11 @@ const DTYPE_SPECS: readonly DtypeSpec[] = [
 ];
 
 const SUPPORTED_DESCRS = DTYPE_SPECS.map((spec) => spec.descr).join(', ');
+/**
+ * Longest header accepted: numpy's own reader refuses more than 10,000 bytes by default
+ * (max_header_size); this allows for hand-written headers while keeping the parse cheap.
+ */
+const MAX_HEADER_BYTES = 65_536;
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 /** numpy pads the header so the data starts on a 64-byte boundary. */
 const ARRAY_ALIGN = 64;
@@ -72,7 +79,7 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   if (!HOST_IS_LITTLE_ENDIAN) throw new NpyFormatError(`${name}: .npy reading needs a little-endian host`);
   const { header, dataOffset } = readHeaderText(bytes, name);
   const fields = parseHeaderFields(header, name);
-  const spec = dtypeSpecFor(fields.descr, name);
+  const { spec, bigEndian } = dtypeSpecFor(fields.descr, name);
   const count = elementCount(fields.shape, name);
   const byteLength = count * spec.itemSize;
   const available = bytes.length - dataOffset;
@@ -81,7 +88,53 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
       `${name}: truncated .npy data: shape (${fields.shape.join(', ')}) of ${spec.dtype} needs ${byteLength} bytes, file has ${available}`,
     );
   }
-  return typedArrayView(spec.dtype, bytes, dataOffset, count, fields.shape);
+  const swap = bigEndian && spec.itemSize > 1;
+  const transpose = fields.fortranOrder && fields.shape.filter((d) => d > 1).length > 1;
+  if (!swap && !transpose) return typedArrayView(spec.dtype, bytes, dataOffset, count, fields.shape);
+  let data = bytes.slice(dataOffset, dataOffset + byteLength); // a copy of its own, aligned at 0
+  if (swap) swapBytes(data, spec.itemSize);
+  if (transpose) data = fortranToC(data, fields.shape, spec.itemSize);
+  return typedArrayView(spec.dtype, data, 0, count, fields.shape);
+}
+
+/** Reverses the bytes of every `itemSize`-byte element in place (big-endian to little-endian). */
+function swapBytes(data: Uint8Array, itemSize: number): void {
+  for (let start = 0; start < data.length; start += itemSize) {
+    for (let i = start, j = start + itemSize - 1; i < j; i++, j--) {
+      const t = data[i]!;
+      data[i] = data[j]!;
+      data[j] = t;
+    }
+  }
+}
+
+/**
+ * The elements of a Fortran-order (column-major) array rearranged into C order: element
+ * (i0, ..., in) sits at i0 + d0 * (i1 + d1 * (...)) in the file and is written at the C-order
+ * position. Elements are moved as whole `itemSize`-byte units, so this works for every dtype.
+ */
+function fortranToC(data: Uint8Array, shape: readonly number[], itemSize: number): Uint8Array {
+  const out = new Uint8Array(data.length);
+  const rank = shape.length;
+  const fortranStride = new Array<number>(rank);
+  for (let axis = 0, stride = 1; axis < rank; axis++) {
+    fortranStride[axis] = stride;
+    stride *= shape[axis]!;
+  }
+  const count = data.length / itemSize;
+  const index = new Array<number>(rank).fill(0);
+  let source = 0;
+  for (let target = 0; target < count; target++) {
+    out.set(data.subarray(source * itemSize, (source + 1) * itemSize), target * itemSize);
+    // odometer over C order: the last axis moves fastest
+    for (let axis = rank - 1; axis >= 0; axis--) {
+      source += fortranStride[axis]!;
+      if (++index[axis]! < shape[axis]!) break;
+      source -= fortranStride[axis]! * shape[axis]!;
+      index[axis] = 0;
+    }
+  }
+  return out;
 }
 
 /** Splits off the magic, version and header-length prefix; returns the header dict text. */
@@ -103,6 +156,9 @@ function readHeaderText(bytes: Uint8Array, name: string): { header: string; data
   } else {
     throw new NpyFormatError(`${name}: unsupported .npy format version ${major}.${minor} (expected 1.0, 2.0 or 3.0)`);
   }
+  if (headerLength > MAX_HEADER_BYTES) {
+    throw new NpyFormatError(`${name}: .npy header declares ${headerLength} bytes (expected at most ${MAX_HEADER_BYTES})`);
+  }
   const dataOffset = headerStart + headerLength;
   if (dataOffset > bytes.length) {
     throw new NpyFormatError(`${name}: truncated .npy header (declares ${headerLength} bytes, file has ${bytes.length - headerStart})`);
@@ -115,6 +171,7 @@ function readHeaderText(bytes: Uint8Array, name: string): { header: string; data
 interface HeaderFields {
   readonly descr: string;
   readonly shape: number[];
+  readonly fortranOrder: boolean;
 }
 
 function parseHeaderFields(header: string, name: string): HeaderFields {
@@ -139,35 +196,29 @@ function parseHeaderFields(header: string, name: string): HeaderFields {
   if (typeof fortranOrder !== 'boolean') {
     throw new NpyFormatError(`${name}: .npy header fortran_order is not True/False: ${quoteSnippet(header)}`);
   }
-  if (fortranOrder) {
-    throw new NpyFormatError(`${name}: Fortran-order .npy arrays are not supported (expected C order; save np.ascontiguousarray(a))`);
-  }
   if (typeof descr !== 'string') {
     throw new NpyFormatError(`${name}: structured .npy dtypes are not supported (expected one of ${SUPPORTED_DESCRS})`);
   }
   if (!isShapeTuple(shape)) {
     throw new NpyFormatError(`${name}: .npy header shape is not a tuple of non-negative ints: ${quoteSnippet(header)}`);
   }
-  return { descr, shape: shape.items as number[] };
+  return { descr, shape: shape.items as number[], fortranOrder };
 }
 
 function isShapeTuple(value: PyLiteral | undefined): value is PyTuple {
   return value instanceof PyTuple && value.items.every((dim) => typeof dim === 'number' && Number.isSafeInteger(dim) && dim >= 0);
 }
 
-function dtypeSpecFor(descr: string, name: string): DtypeSpec {
-  if (descr.startsWith('>')) {
-    throw new NpyFormatError(`${name}: big-endian .npy dtype '${printable(descr)}' is not supported (expected little-endian, e.g. a.astype('<f8'))`);
-  }
-  if (descr === '|O' || descr === '<O') {
+/** The dtype and whether its bytes are big-endian ('>'); '<', '|' and '=' (native, little here) are not. */
+function dtypeSpecFor(descr: string, name: string): { spec: DtypeSpec; bigEndian: boolean } {
+  if (/^[<>|=]?O/.test(descr)) {
     throw new NpyFormatError(`${name}: object .npy arrays ('${printable(descr)}') are refused: they hold pickles, not numbers`);
   }
-  // '<' and '|' mean the same for one-byte types; numpy writes '|' but other writers use either.
-  const spec = DTYPE_SPECS.find(
-    (candidate) => candidate.descr === descr || (candidate.itemSize === 1 && `<${candidate.descr.slice(1)}` === descr),
-  );
+  const order = descr[0];
+  const code = order === '<' || order === '>' || order === '|' || order === '=' ? descr.slice(1) : descr;
+  const spec = DTYPE_SPECS.find((candidate) => candidate.descr.slice(1) === code);
   if (!spec) throw new NpyFormatError(`${name}: unsupported .npy dtype '${printable(descr)}' (expected one of ${SUPPORTED_DESCRS})`);
-  return spec;
+  return { spec, bigEndian: order === '>' };
 }
 
 function elementCount(shape: readonly number[], name: string): number {
@@ -336,6 +387,8 @@ type PyLiteral = string | number | boolean | null | PyTuple | PyLiteral[] | Map<
  * Recursive-descent parser for the literal subset numpy headers use (numpy itself uses
  * ast.literal_eval). Python 2 writers appended 'L' to ints, which numpy still accepts.
  */
+const WORD = /[-+]?\w+/y;
+
 function parsePythonLiteral(text: string): PyLiteral {
   let pos = 0;
   const skipSpace = (): void => {
@@ -417,7 +470,8 @@ function parsePythonLiteral(text: string): PyLiteral {
       pos++;
       return parseItems(']', parseValue).items;
     }
-    const word = /^[-+]?\w+/.exec(text.slice(pos))?.[0];
+    WORD.lastIndex = pos; // sticky: no copy of the rest of the header per token
+    const word = WORD.exec(text)?.[0];
     if (word === undefined) return fail('unexpected character');
     pos += word.length;
     if (word === 'True') return true;

@@ -31,11 +31,20 @@ const program = new Command('harness')
 // Usage errors exit 2 like every other input error, from subcommands too.
 for (const command of program.commands) command.exitOverride().showHelpAfterError();
 
+const USER_FS_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EFBIG', 'ELOOP']);
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
   if (e instanceof InputError) {
+    process.stderr.write(`error: ${e.message.split('\n')[0]}\n`);
+    process.exit(2);
+  }
+  // The file system refusing what the user pointed us at (a full disk, a read-only or missing
+  // folder) is an input fault too: the OS message names the call and, mostly, the path.
+  const code = (e as { code?: unknown } | null)?.code;
+  if (e instanceof Error && 'syscall' in e && typeof code === 'string' && USER_FS_FAULTS.has(code)) {
     process.stderr.write(`error: ${e.message.split('\n')[0]}\n`);
     process.exit(2);
   }

@@ -91,7 +91,8 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   const swap = bigEndian && spec.itemSize > 1;
   const transpose = fields.fortranOrder && fields.shape.filter((d) => d > 1).length > 1;
   if (!swap && !transpose) return typedArrayView(spec.dtype, bytes, dataOffset, count, fields.shape);
-  let data = bytes.slice(dataOffset, dataOffset + byteLength); // a copy of its own, aligned at 0
+  // a copy of its own, aligned at 0 (Buffer#slice would be a view into the caller's bytes)
+  let data: Uint8Array = new Uint8Array(bytes.subarray(dataOffset, dataOffset + byteLength));
   if (swap) swapBytes(data, spec.itemSize);
   if (transpose) data = fortranToC(data, fields.shape, spec.itemSize);
   return typedArrayView(spec.dtype, data, 0, count, fields.shape);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainResult } from '../../methods/training/train.ts';
 
@@ -104,6 +104,11 @@ export function writeCachedTraining(dir: string, key: string, result: TrainResul
   mkdirSync(dir, { recursive: true });
   const path = outputsPath(dir, key);
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  writeFileSync(tmp, encodeTrainResult(result));
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, encodeTrainResult(result));
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true }); // a full disk must not leave the partial file behind for good
+    throw e;
+  }
 }

@@ -18,6 +18,12 @@ import { GEMM_KC, packPanels } from './pack.ts';
 
 /** Largest output block kept in the wasm memory at once: 640 MiB covers a 8960^2 Gram. */
 const C_BUDGET = 640 * 2 ** 20;
+let cBudget = C_BUDGET;
+
+/** Overrides the output-block budget in bytes (tests exercise the row-piece path); no argument restores it. */
+export function setGemmPieceBudget(bytes?: number): void {
+  cBudget = bytes ?? C_BUDGET;
+}
 /** Products below this many multiply-adds per depth block run on the calling thread only. */
 const PARALLEL_MIN = 4e6;
 
@@ -65,12 +71,10 @@ export function wasmGemmInto(
   const triangle = triangleCode(options.triangle);
   const nPad = Math.ceil(n / DNR) * DNR;
   const kcMax = Math.min(GEMM_KC, k);
-  const pieceRows = Math.max(DMR, Math.min(Math.ceil(m / DMR) * DMR, Math.floor(C_BUDGET / (nPad * 8) / DMR) * DMR));
+  const pieceRows = Math.max(DMR, Math.min(Math.ceil(m / DMR) * DMR, Math.floor(cBudget / (nPad * 8) / DMR) * DMR));
   for (let i0 = 0; i0 < m; i0 += pieceRows) {
     const pm = Math.min(pieceRows, m - i0);
     const mPad = Math.ceil(pm / DMR) * DMR;
-    // For a triangle, skip pieces wholly on the unwanted side.
-    if (triangle === 2 && i0 + pm - 1 < 0) continue;
     const shared = sameOperand(a, b) && i0 === 0 && pm === n && options.centerA === options.centerB;
     const aBytes = mPad * kcMax * 8;
     const bBytes = shared ? 0 : nPad * kcMax * 8;

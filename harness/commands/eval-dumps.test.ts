@@ -173,3 +173,20 @@ describe('degenerate but valid heads (issue 14): one line and exit 2, or a resul
     expect(r.stderr).toContain('--max-tensor-mb 0: expected a positive number of MiB');
   });
 });
+
+describe('hostile checkpoints through the CLI (issue 14): one line, exit 2, promptly', () => {
+  const HOSTILE = join(import.meta.dir, '..', '..', 'datasets', 'io', 'fixtures', 'hostile');
+  test.each([
+    ['zip64_locator.pt', 'outside the 4779-byte file'],
+    ['stride0.pt', 'with stride [0, 0] expands a storage of 1 elements'],
+    ['many_long_keys.pt', "no key 'enc_net.weight' at mlp_cls_state_dict; nearest available"],
+  ])('%s', (name, message) => {
+    const start = performance.now();
+    const r = harness('eval-dumps', ...hmdbArgs, '--head', join(HOSTILE, name), '--json');
+    expect(performance.now() - start).toBeLessThan(20_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toStartWith(`error: ${join(HOSTILE, name)}: `);
+    expect(r.stderr).toContain(message);
+  });
+});

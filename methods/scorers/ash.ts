@@ -4,6 +4,7 @@ import type { ModalitySlice } from '../outputs.ts';
 import { applyHead, rowArgmax, rowLogSumExp } from '../logits.ts';
 import { roundHalfEven } from '../percentile.ts';
 import { defineScorer } from '../scorer.ts';
+import { selectInPlace, zeroSign } from './select.ts';
 
 /**
  * ASH-B on each modality slice of n entries: keep the k = n - round(p/100 * n) largest, set each
@@ -23,10 +24,11 @@ export function ashBinarize(features: Matrix, slices: readonly ModalitySlice[], 
       let sum = 0;
       for (let j = 0; j < n; j++) sum += values[j]!;
       sorted.set(values);
-      sorted.sort();
-      const cutoff = sorted[n - k]!;
+      // The cut-off is the (n - k)-th order statistic; selection finds it without sorting the row
+      // (a NaN row keeps the sort, whose NaN-last order the selection does not reproduce).
+      const cutoff = Number.isNaN(sum) ? sorted.sort()[n - k]! : zeroSign(sorted, n - k, selectInPlace(sorted, n - k));
       let aboveCutoff = 0;
-      for (let j = n - k; j < n; j++) if (sorted[j]! > cutoff) aboveCutoff++;
+      for (let j = 0; j < n; j++) if (values[j]! > cutoff) aboveCutoff++;
       let tiesToKeep = k - aboveCutoff;
       const fill = sum / k;
       for (let j = 0; j < n; j++) {

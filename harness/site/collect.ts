@@ -1,8 +1,9 @@
 /** Everything the site shows, fetched through the API (in process: `app.request`), into one data object. */
 import type { CellDiagnostics, CellItem, LeaderboardRow, ResultItem, RunItem } from '../store/index.ts';
-import { cellCharts } from './charts.ts';
+import { benchmarkCharts, cellCharts } from './charts.ts';
+import { makeNames } from './names.ts';
 import type { BenchmarkInfo, RecipeInfo, ReportedRow, ScorerInfo, SiteBenchmark, SiteCell, SiteData } from './types.ts';
-import { bestMethod, paperTables } from './view.ts';
+import { bestMethod, paperTables, rankRows, reportedBest, reportedTables } from './view.ts';
 
 export type ApiRequest = (path: string) => Response | Promise<Response>;
 
@@ -48,7 +49,19 @@ export function normaliseReported(raw: unknown): ReportedRow | null {
     auroc: num(r.auroc),
     idAcc: num(r.id_acc ?? r.idAcc),
     source: { paper: str(src.paper) ?? str(r.title) ?? str(r.paper) ?? 'unknown source', url: paperUrl, table: str(src.table ?? r.table), page: str(src.page ?? r.page) },
+    ...(Array.isArray(r.also_in ?? r.alsoIn) ? { alsoIn: ((r.also_in ?? r.alsoIn) as unknown[]).map(String) } : {}),
   };
+}
+
+/**
+ * Whether a benchmark's data is generated: an explicit field when the API gives one (`generated`,
+ * or `data`/`kind` equal to "generated"/"synthetic"), else the harness's naming of its generated
+ * benchmarks (id `synthetic-*`, title "Synthetic ...").
+ */
+export function isGenerated(b: Readonly<Record<string, unknown>>): boolean {
+  if (typeof b.generated === 'boolean') return b.generated;
+  for (const k of ['data', 'kind', 'source']) if (typeof b[k] === 'string' && /^(generated|synthetic|embedded)$/i.test(b[k] as string)) return true;
+  return /^synthetic-/.test(String(b.id ?? '')) || /^(synthetic|generated)\b/i.test(String(b.title ?? ''));
 }
 
 /** Rows reported by papers; null when the route does not exist (404) or answers something unusable. */
@@ -77,15 +90,33 @@ export async function collectSiteData(request: ApiRequest, options: CollectOptio
   const runs = await getJson<RunItem[]>(request, '/api/runs');
   const recipeOrder = methods.recipes.map((r) => r.id);
   const scorerOrder = methods.scorers.map((s) => s.id);
+  const names = makeNames(methods.recipes, methods.scorers, benchmarksInfo);
+  const cellItems = await paged<CellItem>(request, '/api/cells');
 
   const benchmarks: SiteBenchmark[] = [];
   for (const b of benchmarksInfo) {
     const { rows } = await getJson<{ rows: LeaderboardRow[] }>(request, `/api/leaderboard/${encodeURIComponent(b.id)}`);
     const { classNames: _drop, ...info } = b as BenchmarkInfo & { classNames?: unknown };
-    benchmarks.push({ ...info, rows, tables: paperTables(rows, recipeOrder, scorerOrder), best: bestMethod(rows), reported: await reported(request, b.id) });
+    const generated = isGenerated(b as unknown as Record<string, unknown>);
+    const mine = cellItems.filter((c) => c.config.benchmark === b.id && c.status === 'done');
+    const rep = await reported(request, b.id);
+    const ranking = rankRows(rows);
+    benchmarks.push({
+      ...info,
+      generated,
+      splitsRun: [...new Set(mine.map((c) => c.config.split))].sort((x, y) => x - y),
+      seedsRun: [...new Set(mine.map((c) => c.config.seed))].sort((x, y) => x - y),
+      rows,
+      tables: paperTables(rows, recipeOrder, scorerOrder),
+      ranking,
+      best: bestMethod(rows),
+      reported: rep,
+      reportedTables: rep ? reportedTables(rep, rows, !generated) : [],
+      reportedBest: rep ? reportedBest(rep) : null,
+      charts: options.charts !== false ? await benchmarkCharts(ranking, names, scorerOrder, recipeOrder, b.title) : { auroc: null, fpr95: null },
+    });
   }
 
-  const cellItems = await paged<CellItem>(request, '/api/cells');
   const results = await paged<ResultItem>(request, '/api/results');
   const byCell = new Map<string, ResultItem[]>();
   for (const r of results) byCell.set(r.cellId, [...(byCell.get(r.cellId) ?? []), r]);
@@ -94,7 +125,7 @@ export async function collectSiteData(request: ApiRequest, options: CollectOptio
   for (const cell of cellItems) {
     const res = await request(`/api/cells/${encodeURIComponent(cell.id)}/diagnostics`);
     const diagnostics = res.ok ? ((await res.json()) as CellDiagnostics) : null;
-    const charts = diagnostics && options.charts !== false ? await cellCharts(diagnostics) : null;
+    const charts = diagnostics && options.charts !== false ? await cellCharts(diagnostics, names) : null;
     cells.push({ ...cell, resultRows: byCell.get(cell.id) ?? [], diagnostics, charts });
   }
 

@@ -7,11 +7,15 @@
  * Each scorer runs in a fresh process (wall time of fit + scoring, data loading excluded; peak RSS
  * of that process, data included), then the whole nine-scorer sweep runs in one process per side
  * (the TypeScript sweep shares the fit features' Gram matrix between Mahalanobis and ViM).
+ * Prints a table of both sides' times, reference/here ratios (Python time / TypeScript time: above
+ * 1 means TypeScript is faster) and peak RSS, per scorer and for the sweep, then the JSON report.
+ * Timings on a shared machine are noisy: only the ratios within one job are meaningful, and the
+ * load average at start and end is recorded with them.
  * Usage: bun bench/scorers.ts [--scale 0.25] [--only msp,knn] [--no-python] [--out bench/out/scorers.json]
  */
 import { parseArgs } from 'node:util';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeNpy } from '../datasets/io/npy.ts';
 import { synthesizeModelOutputs } from '../datasets/synthetic/model-outputs.ts';
@@ -65,6 +69,7 @@ function measure(cmd: string[]): Measurement {
   return JSON.parse(p.stdout.toString().trim().split('\n').pop()!);
 }
 
+const loadavgStart = loadavg();
 const dir = mkdtempSync(join(tmpdir(), 'multiood-bench-'));
 try {
   await writeDumps(dir);
@@ -92,14 +97,28 @@ try {
   const tsSweep = measure([process.execPath, child, dir, ids.join(',')]);
   const pySweep = hasPython ? measure([PYTHON, pyRef, dir, ids.join(',')]) : undefined;
   const report = {
-    machine: { cpus: navigator.hardwareConcurrency, bun: Bun.version },
+    command: `bun bench/scorers.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    date: new Date().toISOString(),
+    machine: { cpus: navigator.hardwareConcurrency, bun: Bun.version, loadavgStart, loadavgEnd: loadavg() },
     scale, sizes: { fit: rows(22549), val: rows(4773), test: rows(4902), ood: rows(10000), D: dims[0]! + dims[1]!, C: 129 },
     perScorer: table,
     sweep: { tsSeconds: tsSweep.total, tsPeakMiB: tsSweep.peakRssMiB, pySeconds: pySweep?.total, pyPeakMiB: pySweep?.peakRssMiB, pyOverTs: pySweep ? pySweep.total / tsSweep.total : undefined },
   };
+  printTable(table, report.sweep);
   mkdirSync(dirname(flags.out!), { recursive: true });
   writeFileSync(flags.out!, `${JSON.stringify(report, null, 2)}\n`);
   console.log(JSON.stringify(report, null, 2));
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+function printTable(rows: Record<string, unknown>[], sweep: Record<string, number | undefined>): void {
+  const f = (v: unknown, digits = 2) => (typeof v === 'number' ? v.toFixed(digits) : '-');
+  const lines = [
+    '| scorer | TypeScript (s) | peak RSS (MiB) | Python (s) | peak RSS (MiB) | reference/here |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.scorer} | ${f(r.tsSeconds)} | ${f(r.tsPeakMiB, 0)} | ${f(r.pySeconds)} | ${f(r.pyPeakMiB, 0)} | ${f(r.pyOverTs)} |`),
+    `| **all, one process** | **${f(sweep.tsSeconds, 1)}** | ${f(sweep.tsPeakMiB, 0)} | **${f(sweep.pySeconds, 1)}** | ${f(sweep.pyPeakMiB, 0)} | **${f(sweep.pyOverTs)}** |`,
+  ];
+  console.error(lines.join('\n'));
 }

@@ -76,6 +76,8 @@ export function dgemmMemory(bytes: number): DgemmMemory {
 
 /** Frees the cached memory (e.g. after a large product, to give its pages back). */
 export function releaseDgemmMemory(): void {
+  if (memory === undefined) return;
+  if (memory.shared) pool?.dropMemory();
   memory = undefined;
 }
 
@@ -93,6 +95,7 @@ export function runDgemmJob(mem: DgemmMemory, job: DgemmJob, total: number, para
 interface Pool {
   workers: number;
   postMemory(id: number, memory: WebAssembly.Memory): void;
+  dropMemory(): void;
   run(mem: DgemmMemory, job: DgemmJob, total: number): void;
   workerUnits(): number;
 }
@@ -133,6 +136,9 @@ function getPool(workers: number): Pool {
     workerUnits: () => Atomics.load(ctrl, DCTRL.workerUnits),
     postMemory(id, mem) {
       for (const worker of list) worker.postMessage({ type: 'memory', id, memory: mem });
+    },
+    dropMemory() {
+      for (const worker of list) worker.postMessage({ type: 'drop' });
     },
     run(mem, job, total) {
       if (list.length === 0 || broken !== undefined) {

@@ -16,7 +16,8 @@ interface AtomicsWaitAsync {
 
 type Message =
   | { type: 'init'; ctrl: Int32Array; alphas: Float64Array }
-  | { type: 'memory'; id: number; memory: WebAssembly.Memory };
+  | { type: 'memory'; id: number; memory: WebAssembly.Memory }
+  | { type: 'drop' };
 
 const module = new WebAssembly.Module(dgemmModuleBytes(true));
 /** Only the newest memory is kept: the pool never publishes a job on an older one. */
@@ -28,6 +29,8 @@ self.onmessage = (event: MessageEvent<Message>) => {
   if (msg.type === 'memory') {
     const instance = new WebAssembly.Instance(module, { env: { mem: msg.memory } });
     current = { id: msg.id, fn: instance.exports.dgemm as DgemmFn };
+  } else if (msg.type === 'drop') {
+    current = undefined;
   } else if (msg.type === 'init' && !started) {
     started = true;
     void loop(msg.ctrl, msg.alphas);

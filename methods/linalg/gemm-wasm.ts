@@ -1,4 +1,4 @@
-import { dgemmAvailable, dgemmMemory, getDgemmThreads, runDgemmJob } from '../compute/dgemm-pool.ts';
+import { dgemmAvailable, dgemmMemory, getDgemmThreads, releaseDgemmMemory, runDgemmJob } from '../compute/dgemm-pool.ts';
 import { DMR, DNR, jobUnits, type TriangleCode } from '../compute/dgemm-kernel.ts';
 import type { GemmOptions, Strided } from './gemm.ts';
 import { GEMM_KC, packPanels } from './pack.ts';
@@ -24,6 +24,8 @@ let cBudget = C_BUDGET;
 export function setGemmPieceBudget(bytes?: number): void {
   cBudget = bytes ?? C_BUDGET;
 }
+/** A memory larger than this is given back after the product (a Gram's output block), smaller ones are reused. */
+const KEEP_BYTES = 128 * 2 ** 20;
 /** Products below this many multiply-adds per depth block run on the calling thread only. */
 const PARALLEL_MIN = 4e6;
 
@@ -106,5 +108,6 @@ export function wasmGemmInto(
       const src = cBase + i * nPad;
       c.set(f64.subarray(src, src + n), cOff + (i0 + i) * ldc);
     }
+    if (mem.bytes > KEEP_BYTES) releaseDgemmMemory();
   }
 }

@@ -96,3 +96,11 @@ describe('hostile MAT-files', () => {
     expect(vars.get('x')!.dims).toEqual([2 << 20, 1]);
   });
 });
+
+test('names taken from a file cannot break an error message over lines (fuzz seed 14, torch input 713)', async () => {
+  const { PickleError } = await import('./pickle.ts');
+  const { NpyFormatError } = await import('./npy.ts');
+  for (const E of [ZipFormatError, CheckpointError, MatFormatError, PickleError, NpyFormatError]) {
+    expect(new E("f.pt: entry 'hive/version\n3\u2028x'").message).toBe("f.pt: entry 'hive/version\\u000a3\\u2028x'");
+  }
+});

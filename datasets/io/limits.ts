@@ -59,3 +59,11 @@ export function setIoLimits(changes: Partial<IoLimits>): IoLimits {
 export function mebibytes(bytes: number): string {
   return `${(bytes / MIB).toFixed(bytes < MIB ? 3 : 0)} MiB`;
 }
+
+/**
+ * Control characters (newlines included) escaped as \\u000a and the like, so that an error
+ * message quoting a name taken from a file stays one line in a log.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

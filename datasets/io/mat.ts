@@ -30,7 +30,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
-import { ioLimits, mebibytes } from './limits.ts';
+import { ioLimits, mebibytes, oneLine } from './limits.ts';
 
 export type MatClass = 'double' | 'single' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'logical';
 
@@ -56,8 +56,12 @@ export interface MatReadOptions {
   readonly variables?: readonly string[];
 }
 
+/** Its message is always one line: names taken from the file (entry names, keys) are escaped. */
 export class MatFormatError extends Error {
   override name = 'MatFormatError';
+  constructor(message: string) {
+    super(oneLine(message));
+  }
 }
 
 /** Column-major linear index of (i, j, k, ...) in an array of `dims` (0-based; trailing indices default to 0). */

@@ -8,6 +8,7 @@
  *
  * Format reference: numpy/lib/format.py (versions 1.0, 2.0 and 3.0).
  */
+import { oneLine } from './limits.ts';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { matrix, type Matrix } from '../../methods/linalg/matrix.ts';
@@ -29,8 +30,12 @@ export type NpyArray = {
   [D in NpyDtype]: { readonly dtype: D; readonly shape: readonly number[]; readonly data: NpyDataByDtype[D] };
 }[NpyDtype];
 
+/** Its message is always one line: names taken from the file (entry names, keys) are escaped. */
 export class NpyFormatError extends Error {
   override name = 'NpyFormatError';
+  constructor(message: string) {
+    super(oneLine(message));
+  }
 }
 
 interface DtypeSpec {

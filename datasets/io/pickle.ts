@@ -12,8 +12,14 @@
  * Opcode reference: CPython Lib/pickletools.py.
  */
 
+import { oneLine } from './limits.ts';
+
+/** Its message is always one line: names taken from the file (entry names, keys) are escaped. */
 export class PickleError extends Error {
   override name = 'PickleError';
+  constructor(message: string) {
+    super(oneLine(message));
+  }
 }
 
 /** Base class for inert objects that allow-listed globals build (e.g. a tensor description). */

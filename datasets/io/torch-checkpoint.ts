@@ -24,11 +24,15 @@ import {
   type GlobalConstructor,
   type PickleValue,
 } from './pickle.ts';
-import { ioLimits, mebibytes } from './limits.ts';
+import { ioLimits, mebibytes, oneLine } from './limits.ts';
 import { withZipArchive, type ZipArchive } from './zip.ts';
 
+/** Its message is always one line: names taken from the file (entry names, keys) are escaped. */
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
+  constructor(message: string) {
+    super(oneLine(message));
+  }
 }
 
 export type FloatTensorDtype = 'float64' | 'float32' | 'float16' | 'bfloat16';

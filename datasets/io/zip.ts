@@ -17,10 +17,14 @@
 import { close as closeFd, fstat, open as openFd, read as readFd } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fromRandomAccessReaderPromise, RandomAccessReader, type Entry, type ZipFile } from 'yauzl';
-import { ioLimits, mebibytes } from './limits.ts';
+import { ioLimits, mebibytes, oneLine } from './limits.ts';
 
+/** Its message is always one line: names taken from the file (entry names, keys) are escaped. */
 export class ZipFormatError extends Error {
   override name = 'ZipFormatError';
+  constructor(message: string) {
+    super(oneLine(message));
+  }
 }
 
 export interface ZipEntry {

@@ -1,4 +1,5 @@
 import type { Matrix } from '../methods/linalg/matrix.ts';
+import type { FeatureExtraction } from './feature-folder/feature-folder.ts';
 import type { TrainingConstants } from '../methods/training/defaults.ts';
 import type { EncoderKind } from '../methods/training/model.ts';
 
@@ -26,10 +27,12 @@ export interface BenchmarkData {
   readonly test: SplitData;
   /** OOD sets by name: 'near' for Near-OOD, else the OOD dataset name, in the paper's order. */
   readonly ood: ReadonlyMap<string, SplitData>;
+  /** How precomputed embeddings were extracted (feature folders that say so). */
+  readonly extraction?: FeatureExtraction;
 }
 
 /**
- * Loss weights and schedule of one benchmark as the upstream code ran it (facts section 5). The
+ * Loss weights and schedule of one benchmark as the upstream code ran it (docs/multiood-facts.md §5). The
  * constants no benchmark changes (optimiser, batch, dropout, NP-Mix queue, encoder sizes) come
  * from the one table in methods/training/defaults.ts; a benchmark may override any of them here.
  */

@@ -1,6 +1,7 @@
 import { benchmarkTrainingDefaults, type Benchmark } from '../datasets/benchmark.ts';
 import type { RecipeOverrides, TrainingRecipe } from '../methods/training/recipe.ts';
 import { trainModel, type EpochRecord, type TrainProgress, type TrainResult } from '../methods/training/train.ts';
+import { extractionWarning } from '../datasets/feature-folder/feature-folder.ts';
 import { asInputError, InputError } from './errors.ts';
 import { evaluate, type Evaluation, type ScorerResult, type ScorerRun } from './evaluate.ts';
 
@@ -44,6 +45,8 @@ export interface RunTrainingOptions {
   readonly split?: number;
   readonly dataDir?: string;
   readonly progress?: ProgressSink;
+  /** Receives warnings about the data (default: stderr). */
+  readonly onWarning?: (message: string) => void;
   /** Called with the trained model's outputs before any scorer runs (the grid caches them here). */
   readonly onTrained?: (result: TrainResult) => void;
 }
@@ -76,6 +79,8 @@ export async function runTraining(o: RunTrainingOptions): Promise<TrainingRun> {
     throw new InputError(`recipe ${recipe.id} needs at least two modalities, got ${modalities.join(', ')}`);
   }
   const data = await asInputError(() => benchmark.load({ modalities, ...(o.split !== undefined ? { split: o.split } : {}), ...(o.dataDir ? { dataDir: o.dataDir } : {}) }));
+  const warning = extractionWarning(data.extraction, recipe.id);
+  if (warning) (o.onWarning ?? ((m: string) => process.stderr.write(`warning: ${benchmark.id}: ${m}\n`)))(warning);
   const progress = o.progress;
   let result: TrainResult;
   try {

@@ -61,8 +61,31 @@ export const FeatureManifestSchema = z.object({
   backbone: z.string().min(1),
   created: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO 8601 date, e.g. 2025-01-31T12:00:00Z'),
   classNames: z.array(z.string().min(1)).optional(),
+  /**
+   * How the embeddings were extracted. `weights: "pretrained"` (the backbones' public weights,
+   * eval mode, the validation pipeline) is what a fair recipe comparison needs; `"fine-tuned"`
+   * names the recipe whose checkpoint produced them (upstream's only feature writer loads a
+   * trained checkpoint, so its features already contain that recipe).
+   */
+  extraction: z
+    .discriminatedUnion('weights', [
+      z.object({ weights: z.literal('pretrained') }).strict(),
+      z.object({ weights: z.literal('fine-tuned'), recipe: z.string().min(1), checkpoint: z.string().min(1).optional() }).strict(),
+      z.object({ weights: z.literal('generated'), generator: z.string().min(1) }).strict(),
+    ])
+    .optional(),
 });
 export type FeatureManifest = z.infer<typeof FeatureManifestSchema>;
+export type FeatureExtraction = NonNullable<FeatureManifest['extraction']>;
+
+/**
+ * A warning when a model is trained with `recipe` on features extracted from a checkpoint that
+ * another recipe fine-tuned: the comparison is then not the recipe against the others.
+ */
+export function extractionWarning(extraction: FeatureExtraction | undefined, recipe: string): string | undefined {
+  if (extraction?.weights !== 'fine-tuned' || extraction.recipe === recipe) return undefined;
+  return `the features were extracted from a checkpoint fine-tuned with ${extraction.recipe}: training ${recipe} on them measures ${recipe} on top of ${extraction.recipe}, not ${recipe} (extract with the pretrained weights for a fair recipe comparison)`;
+}
 
 /** What a benchmark expects of its feature folder. */
 export interface FeatureFolderSpec {
@@ -204,7 +227,7 @@ export async function readFeatureFolder(dir: string, spec: FeatureFolderSpec, op
     const names = empty.slice(0, 5).map((c) => manifest.classNames?.[c] ?? String(c));
     warnings.push(`${join(dir, labelFileName('train'))}: ${empty.length} ID class${empty.length > 1 ? 'es have' : ' has'} no training rows (${names.join(', ')}${empty.length > 5 ? ', ...' : ''})`);
   }
-  return { data: { train, val, test, ood }, manifest, warnings };
+  return { data: { train, val, test, ood, ...(manifest.extraction ? { extraction: manifest.extraction } : {}) }, manifest, warnings };
 }
 
 async function readArray(path: string): Promise<NpyArray> {
@@ -251,6 +274,7 @@ export interface WriteFeatureFolderOptions {
   readonly modalities: readonly ModalitySpec[];
   readonly backbone: string;
   readonly classNames?: readonly string[];
+  readonly extraction?: FeatureExtraction;
   /** Default float32 (what backbones emit; half the disk). */
   readonly dtype?: 'float32' | 'float64';
   readonly created?: Date;
@@ -290,6 +314,7 @@ export async function writeFeatureFolder(dir: string, o: WriteFeatureFolderOptio
     backbone: o.backbone,
     created: (o.created ?? new Date()).toISOString(),
     ...(o.classNames ? { classNames: [...o.classNames] } : {}),
+    ...(o.extraction ? { extraction: o.extraction } : {}),
   };
   const path = join(dir, MANIFEST_FILE);
   const temporary = `${path}.tmp-${process.pid}`;

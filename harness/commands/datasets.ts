@@ -9,7 +9,8 @@ import { resolveDataDir } from '../../datasets/data-dir.ts';
 import { MANIFEST_FILE, oodSplitKey, readManifest, type FeatureManifest } from '../../datasets/feature-folder/feature-folder.ts';
 import { fetchUtdMhad, UTD_MHAD_ID } from '../../datasets/fetch/utd-mhad.ts';
 import { checkFeatureFolderAgainstSplitLists } from '../../datasets/multiood/check.ts';
-import { multioodDefinitionById, type MultioodDefinition } from '../../datasets/multiood/definitions.ts';
+import { MULTIOOD_DEFINITIONS, multioodDefinitionById, type MultioodDefinition } from '../../datasets/multiood/definitions.ts';
+import { generatedShapeOf, writeGeneratedFolder } from '../../datasets/synthetic/generated-folder.ts';
 import { featureFolderHint, featureFolderPath, featureFolderSpec } from '../../datasets/multiood/feature-benchmark.ts';
 import { BENCHMARKS, benchmarkById } from '../../datasets/registry.ts';
 import { asInputError, InputError } from '../errors.ts';
@@ -126,6 +127,20 @@ function encoderWords(t: TrainingDefaults): string {
   if (t.encoder === 'adapter') return `adapter (rank ${k.rank}, identity at the start, trained with the heads)`;
   if (t.encoder === 'mlp') return `mlp (width ${k.hidden})`;
   return 'identity (heads only: A2D and NP-Mix cannot change the fused head)';
+}
+
+async function generateDataset(id: string, flags: { out?: string; scale: string; seed: string; dataDir?: string }): Promise<void> {
+  const def = multioodDefinitionById(id);
+  if (!def) throw new InputError(`${id}: not a MultiOOD benchmark; generated folders exist for ${MULTIOOD_DEFINITIONS.map((d) => d.id).join(', ')}`);
+  const scale = Number(flags.scale);
+  if (!(scale > 0 && scale <= 4)) throw new InputError(`--scale ${flags.scale}: expected a number in (0, 4]`);
+  const seed = Number(flags.seed);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError(`--seed ${flags.seed}: expected a non-negative integer`);
+  const dir = flags.out ?? featureFolderPath(def, flags.dataDir);
+  if (existsSync(join(dir, MANIFEST_FILE))) throw new InputError(`${join(dir, MANIFEST_FILE)}: a feature folder is already there; remove it or choose --out`);
+  const started = performance.now();
+  const manifest = await writeGeneratedFolder(dir, generatedShapeOf(def, { scale, seed }));
+  process.stdout.write(`wrote a generated ${id}-shaped folder to ${dir} (${Object.entries(manifest.splits).map(([k, n]) => `${k} ${n}`).join(', ')}) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 }
 
 function renderInfo(i: DatasetInfo): string {
@@ -246,6 +261,15 @@ export function datasetsCommand(): Command {
     .option('--data-dir <dir>', dataDirHelp)
     .option('--json', 'print the report as JSON')
     .action((id: string, flags: { splitLists: string; dataDir?: string; json?: boolean }) => checkDataset(id, flags));
+  command
+    .command('generate')
+    .description('Write a generated feature folder of a MultiOOD benchmark\'s exact shape (labelled as generated data) for measuring the harness at scale')
+    .argument('<id>', 'MultiOOD benchmark id')
+    .option('--out <dir>', 'folder to write (default: <data-dir>/multiood/<id>)')
+    .option('--scale <x>', 'split sizes x this factor', '1')
+    .option('--seed <n>', 'generator seed', '1')
+    .option('--data-dir <dir>', dataDirHelp)
+    .action((id: string, flags: { out?: string; scale: string; seed: string; dataDir?: string }) => generateDataset(id, flags));
   // Usage errors of the subcommands exit 2 like every other input error.
   for (const sub of command.commands) sub.exitOverride().showHelpAfterError();
   return command;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { benchmarkTrainingDefaults, type Benchmark } from '../../datasets/benchmark.ts';
-import type { RecipeOverrides, TrainingRecipe } from '../../methods/training/recipe.ts';
+import { overridesFor, type RecipeOverrides, type TrainingRecipe } from '../../methods/training/recipe.ts';
 import { InputError } from '../errors.ts';
 import type { ScorerRun } from '../evaluate.ts';
 import type { CellConfig } from '../store/contract.ts';
@@ -104,6 +104,8 @@ export function planGrid(spec: GridSpec): GridPlan {
   const cells: CellTask[] = [];
   const notes: string[] = [];
   const overrides = spec.overrides ?? {};
+  const unused = Object.keys(overrides).filter((k) => spec.recipes.every((r) => !(k in overridesFor(r, overrides))));
+  if (unused.length) throw new InputError(`--set ${unused.join(', ')}: none of the recipes ${spec.recipes.map((r) => r.id).join(', ')} has this setting`);
   for (const benchmark of spec.benchmarks) {
     const fingerprint = dataFingerprint(benchmark);
     const sets = spec.modalities ? [spec.modalities] : benchmark.modalitySets;
@@ -122,7 +124,7 @@ export function planGrid(spec: GridSpec): GridPlan {
       for (const recipe of spec.recipes) {
         let training: Record<string, unknown>;
         try {
-          training = { ...recipe.configure(benchmarkTrainingDefaults(benchmark, modalities), overrides) };
+          training = { ...recipe.configure(benchmarkTrainingDefaults(benchmark, modalities), overridesFor(recipe, overrides)) };
         } catch (e) {
           throw new InputError(`recipe ${recipe.id}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
         }
@@ -150,7 +152,7 @@ export function planGrid(spec: GridSpec): GridPlan {
               id: cellId(config),
               trainingKey: trainingKey(config),
               config,
-              overrides,
+              overrides: overridesFor(recipe, overrides),
               scorerSettings,
               ...(spec.dataDir ? { dataDir: spec.dataDir } : {}),
             });

@@ -90,7 +90,7 @@ describe('the adapter encoder', () => {
         }
       }
     }
-  });
+  }, 60_000);
 
   test('identity encoders: A2D and NP-Mix are refused in one line naming the fix', () => {
     const defaults = multioodDefinitionById('hmdb51-near')!.training;
@@ -129,5 +129,5 @@ describe('the adapter encoder', () => {
     const dropped = await trainAcc([]);
     expect(kept).toBeGreaterThan(0.8);
     expect(kept - dropped).toBeGreaterThan(0.2);
-  });
+  }, 60_000);
 });

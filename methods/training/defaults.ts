@@ -25,9 +25,10 @@ export const TRAINING_CONSTANTS: TrainingConstants = {
   batchSize: 16, // upstream
   dropout: 0.5, // upstream: on each video / flow embedding (audio: none, see TrainingDefaults.noDropout)
   hidden: 128, // MLP encoder width for raw features (not upstream: upstream has backbones)
-  // Adapter rank: measured on UTD-MHAD and on an HMDB-near-shaped folder (README, "Encoders on
-  // feature folders"); 64 costs a few percent of an epoch at 2304 + 2048 inputs.
-  rank: 64,
+  // Adapter rank: at 2304 + 2048 inputs an epoch of HMDB51-near (2,074 rows) costs 2.6x the
+  // heads-only epoch at rank 16, 4.6x at rank 64 and 20x at 256 (bench/results/encoder-cost.json);
+  // rank 16 already lets A2D and NP-Mix reshape the features (README, "Encoders on feature folders").
+  rank: 16,
   tau: 0.04, // upstream: LogitNorm temperature
   queueSize: 65, // upstream: NP-Mix embeddings per class
   nnK: 3, // upstream: NP-Mix nearest prototypes, the class itself included

@@ -30,7 +30,7 @@ describe('recipes', () => {
     const base = recipeById('baseline')!.configure(KINETICS_FAR);
     expect(base).toEqual({
       epochs: 10, lr: 1e-4, weightDecay: 1e-4, batchSize: 16, dropout: 0.5, noDropout: [],
-      encoder: { kind: 'adapter', hidden: 128, rank: 64 },
+      encoder: { kind: 'adapter', hidden: 128, rank: 16 },
       classification: { perModality: false, logitNorm: false, tau: 0.04 },
     });
     const a2d = recipeById('a2d')!.configure(HMDB_FAR);

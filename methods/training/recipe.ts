@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { TrainingDefaults } from '../../datasets/benchmark.ts';
 import { type AnyDistance, type Distance, DISTANCES, UPSTREAM_DISTANCES } from './losses.ts';
 import { TRAINING_CONSTANTS } from './defaults.ts';
+import type { LossTermDefinition } from './loss-terms.ts';
 import { ENCODER_KINDS, type EncoderKind, type EncoderSpec } from './model.ts';
 import { OUTLIER_SYNTHESES, type OutlierSynthesis } from './outlier-synthesis.ts';
 
@@ -94,6 +95,11 @@ export interface RecipeDefinition {
   readonly a2d?: AnyDistance;
   /** Outlier synthesis of this kind (absent: none). */
   readonly synthesis?: OutlierSynthesis;
+  /**
+   * The loss terms added to the classification loss (loss-terms.ts). Default: A2D where `a2d` is
+   * declared, outlier synthesis where `synthesis` is. A recipe with a new loss lists its own term.
+   */
+  readonly terms?: readonly LossTermDefinition[];
 }
 
 export interface TrainingRecipe extends RecipeDefinition {
@@ -116,13 +122,8 @@ export function defineRecipe(def: RecipeDefinition): TrainingRecipe {
     ...def,
     configure(defaults, overrides = {}) {
       const o = recipeOverridesSchema.parse(overrides);
-      const misplaced = (keys: (keyof RecipeOverrides)[], what: string) => {
-        const given = keys.filter((k) => o[k] !== undefined);
-        if (given.length) throw new Error(`recipe ${def.id} has no ${what}: ${given.join(', ')} cannot be set`);
-      };
-      if (!def.a2d && !def.synthesis) misplaced(['a2dWeight', 'distance'], 'A2D term');
-      if (!def.synthesis) misplaced(['ood', 'ent', 'startEpoch', 'synthesis', 'queueSize', 'nnK', 'alpha'], 'outlier synthesis');
-      if (!def.classification.logitNorm) misplaced(['tau'], 'LogitNorm loss');
+      const misplaced = inapplicableSettings(def, o);
+      if (misplaced) throw new Error(`recipe ${def.id} has no ${misplaced.what}: ${misplaced.keys.join(', ')} cannot be set`);
       const encoderKind = o.encoder ?? defaults.encoder;
       if (encoderKind !== 'mlp' && o.hidden !== undefined) throw new Error('hidden applies to the mlp encoder only');
       if (encoderKind !== 'adapter' && o.rank !== undefined) throw new Error('rank applies to the adapter encoder only');
@@ -163,6 +164,35 @@ export function defineRecipe(def: RecipeDefinition): TrainingRecipe {
       return config;
     },
   };
+}
+
+/** The settings a recipe does not have (e.g. startEpoch on a recipe without outlier synthesis). */
+function inapplicableSettings(def: RecipeDefinition, o: RecipeOverrides): { keys: (keyof RecipeOverrides)[]; what: string } | undefined {
+  const given = (keys: (keyof RecipeOverrides)[]) => keys.filter((k) => o[k] !== undefined);
+  const checks: [boolean, (keyof RecipeOverrides)[], string][] = [
+    [!def.a2d && !def.synthesis, ['a2dWeight', 'distance'], 'A2D term'],
+    [!def.synthesis, ['ood', 'ent', 'startEpoch', 'synthesis', 'queueSize', 'nnK', 'alpha'], 'outlier synthesis'],
+    [!def.classification.logitNorm, ['tau'], 'LogitNorm loss'],
+  ];
+  for (const [lacks, keys, what] of checks) {
+    const found = lacks ? given(keys) : [];
+    if (found.length) return { keys: found, what };
+  }
+  return undefined;
+}
+
+/**
+ * The overrides of a grid that apply to this recipe: a grid's `--set startEpoch=3` tunes the
+ * recipes with outlier synthesis and leaves the others as they are.
+ */
+export function overridesFor(recipe: RecipeDefinition, o: RecipeOverrides): RecipeOverrides {
+  const out: Record<string, unknown> = { ...o };
+  let misplaced = inapplicableSettings(recipe, out as RecipeOverrides);
+  while (misplaced) {
+    for (const k of misplaced.keys) delete out[k];
+    misplaced = inapplicableSettings(recipe, out as RecipeOverrides);
+  }
+  return out as RecipeOverrides;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -93,7 +93,7 @@ describe('trainModel', () => {
       if (synth) expect(r.curve.reduce((s, e) => s + e.synthesisSteps, 0)).toBeGreaterThan(0);
       expect(r.outputs.id.test.logits.data.every(Number.isFinite)).toBe(true);
     }
-  });
+  }, 60_000);
 
   test('input errors: unknown modality, A2D with one modality, bad overrides', async () => {
     const { benchmark, data } = tinyBenchmark({ epochs: 1 });

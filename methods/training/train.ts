@@ -5,10 +5,10 @@ import type { ModelOutputs, SplitOutputs } from '../outputs.ts';
 import { Random } from '../random.ts';
 import { Adam } from './adam.ts';
 import { predictionDiscrepancy } from './diagnostics.ts';
-import { a2dDiscrepancy, classificationLoss, normalizedEntropyLoss, syntheticDiscrepancy } from './losses.ts';
+import { type LossTermDefinition, type StepBatch, type StepState, termsOf } from './loss-terms.ts';
+import { classificationLoss } from './losses.ts';
 import { MultimodalModel } from './model.ts';
 import { ClassQueues } from './npmix.ts';
-import { synthesizeOutliers } from './outlier-synthesis.ts';
 import type { RecipeOverrides, TrainingConfig, TrainingRecipe } from './recipe.ts';
 import { RECIPES, recipeById } from './recipes/index.ts';
 
@@ -52,8 +52,8 @@ export interface TrainProgress {
   readonly steps: number;
 }
 
-/** Names of the loss terms, unweighted: cls (classification), a2d (L_discr), ood (L_discr_syn), ent (L_ent). */
-export type LossTerm = 'cls' | 'a2d' | 'ood' | 'ent';
+/** Names of the loss terms, unweighted: cls (classification), then the recipe's terms (a2d: L_discr, ood: L_discr_syn, ent: L_ent). */
+export type LossTerm = string;
 
 export interface EpochRecord {
   /** 0-based, as upstream's epoch_i and start_epoch */
@@ -189,7 +189,8 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
   // Dropout rate per modality: none where the benchmark says so (upstream's audio), none at 0.
   const dropoutRates = spec.modalities.map((name) => (cfg.noDropout.includes(name) ? 0 : cfg.dropout));
   const maskBufs = embedDims.map((d, k) => (dropoutRates[k]! > 0 ? new Float32Array(B * d) : undefined));
-  const termNames = lossTerms(cfg);
+  const terms = recipe.terms ?? termsOf(cfg);
+  const termNames = lossTerms(cfg, terms);
 
   const curve: EpochRecord[] = [];
   let best: { epoch: number; acc: number; params: tf.Tensor[] } | undefined;
@@ -214,7 +215,7 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
         const inputs = dims.map((d, k) => tf.tensor2d(inputBufs[k]!, [B, d]));
         const masks = identity ? undefined : embedDims.map((d, k) => (maskBufs[k] ? tf.tensor2d(maskBufs[k]!, [B, d]) : undefined));
         const labelsT = tf.tensor1d(labels, 'int32');
-        const result = trainStep(model, adam, cfg, { inputs, masks, labels, labelsT, zCpu: identity ? inputBufs : undefined }, { queues, synthRng, synthesisOn });
+        const result = trainStep(model, adam, cfg, { inputs, masks, labels, labelsT, zCpu: identity ? inputBufs : undefined }, { ...(queues ? { queues } : {}), synthRng, synthesisOn }, terms);
         tf.dispose([...inputs, ...(masks ?? []).filter((m) => m !== undefined), labelsT]);
         for (let i = 0; i < sums.length; i++) sums[i]! += result.stats[i]!;
         for (let r = 0; r < B; r++) if (result.preds[r] === labels[r]) correct++;
@@ -224,12 +225,12 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
       }
 
       const valAcc = accuracyOf(model, data.val, spec.modalities);
-      const terms: Partial<Record<LossTerm, number>> = {};
-      termNames.forEach((t, i) => (terms[t] = sums[i + 1]! / steps));
+      const termMeans: Partial<Record<LossTerm, number>> = {};
+      termNames.forEach((t, i) => (termMeans[t] = sums[i + 1]! / steps));
       const record: EpochRecord = {
         epoch,
         loss: sums[0]! / steps,
-        terms,
+        terms: termMeans,
         trainAcc: correct / (steps * B),
         valAcc,
         synthesisSteps,
@@ -272,28 +273,11 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
 }
 
 /** The unweighted loss terms a config reports, in the order trainStep's stats give them. */
-export function lossTerms(cfg: TrainingConfig): LossTerm[] {
-  return ['cls', ...(cfg.a2d ? (['a2d'] as const) : []), ...(cfg.synthesis ? (['ood', 'ent'] as const) : [])];
+export function lossTerms(cfg: TrainingConfig, terms: readonly LossTermDefinition[] = termsOf(cfg)): LossTerm[] {
+  return ['cls', ...terms.flatMap((t) => t.names)];
 }
 
-export interface StepBatch {
-  /** Modality k's B x d_k inputs (for identity encoders: already multiplied by the dropout mask). */
-  readonly inputs: readonly tf.Tensor2D[];
-  /** Trainable encoders: the inverted-dropout masks of the embeddings (undefined: no dropout on that modality). */
-  readonly masks?: readonly (tf.Tensor2D | undefined)[];
-  readonly labels: Int32Array;
-  readonly labelsT: tf.Tensor1D;
-  /** Identity encoders: the CPU copy of `inputs` (= Z^k), so the queues need no read-back. */
-  readonly zCpu?: readonly Float32Array[];
-}
-
-export interface StepState {
-  /** The per-class queues of outlier synthesis (configs with synthesis only). */
-  readonly queues?: ClassQueues;
-  readonly synthRng: Random;
-  /** Whether this epoch has reached synthesis.startEpoch. */
-  readonly synthesisOn: boolean;
-}
+export type { StepBatch, StepState } from './loss-terms.ts';
 
 export interface StepResult {
   /** [total loss, ...lossTerms(cfg)] of this step (before the update). */
@@ -304,62 +288,35 @@ export interface StepResult {
 }
 
 /**
- * One optimisation step: forward, the recipe's loss, gradients, one Adam update. With outlier
- * synthesis the queues first take the batch's detached, concatenated (dropped) embeddings, as
- * upstream does before it mixes; outliers are made once every class queue is full and the epoch
- * has reached start_epoch, cut into modality slices and passed through the unimodal heads only.
+ * One optimisation step: forward, the classification loss, the recipe's loss terms (each added
+ * through the LossTermDefinition hook), gradients, one Adam update.
  */
-export function trainStep(model: MultimodalModel, adam: Adam, cfg: TrainingConfig, batch: StepBatch, state: StepState): StepResult {
-  const syn = cfg.synthesis;
-  const M = batch.inputs.length;
-  const B = batch.labels.length;
-  const embedDims = model.embedDims;
-  const D = model.embedDim;
-  const C = model.numClasses;
-  const needUnimodal = cfg.classification.perModality || cfg.a2d !== undefined;
+export function trainStep(
+  model: MultimodalModel,
+  adam: Adam,
+  cfg: TrainingConfig,
+  batch: StepBatch,
+  state: StepState,
+  terms: readonly LossTermDefinition[] = termsOf(cfg),
+): StepResult {
+  const needUnimodal = cfg.classification.perModality || terms.some((t) => t.usesUnimodalLogits);
   let stats: tf.Tensor | undefined;
   let preds: tf.Tensor | undefined;
   let synthesised = false;
 
   const { value, grads } = tf.variableGrads(() => {
     const out = model.forward(batch.inputs, batch.masks, { unimodal: needUnimodal });
-    const terms: tf.Scalar[] = [];
     const cls = classificationLoss(out.fused, out.unimodal, batch.labelsT, cfg.classification);
-    terms.push(cls);
+    const reported: tf.Scalar[] = [cls];
     let loss: tf.Scalar = cls;
-    if (cfg.a2d) {
-      const d = a2dDiscrepancy(out.unimodal, batch.labelsT, cfg.a2d.distance);
-      terms.push(d);
-      loss = tf.add(loss, tf.mul(d, cfg.a2d.weight));
+    for (const term of terms) {
+      const v = term.compute({ model, cfg, out, batch, state });
+      if (v.values.length !== term.names.length) throw new Error(`loss term ${term.names.join('/')}: ${v.values.length} values for ${term.names.length} names`);
+      reported.push(...v.values);
+      if (v.weighted) loss = tf.add(loss, v.weighted);
+      if (v.synthesised) synthesised = true;
     }
-    if (syn) {
-      const queues = state.queues;
-      if (!queues) throw new Error('trainStep: outlier synthesis needs the class queues');
-      const zFlat = new Float32Array(B * D);
-      let offset = 0;
-      for (let k = 0; k < M; k++) {
-        const d = embedDims[k]!;
-        const zk = batch.zCpu?.[k] ?? (out.z[k]!.dataSync() as Float32Array);
-        for (let r = 0; r < B; r++) zFlat.set(zk.subarray(r * d, (r + 1) * d), r * D + offset);
-        offset += d;
-      }
-      queues.push(zFlat, batch.labels);
-      let ood: tf.Scalar = tf.scalar(0);
-      let ent: tf.Scalar = tf.scalar(0);
-      if (state.synthesisOn && allFull(queues, C, syn.queueSize)) {
-        const { outliers, count } = synthesizeOutliers(syn.kind, queues, state.synthRng, { k: syn.nnK, alpha: syn.alpha });
-        if (count > 0) {
-          synthesised = true;
-          const parts = splitColumns(outliers, count, embedDims).map((p, k) => tf.tensor2d(p, [count, embedDims[k]!]));
-          const logits = model.unimodalLogits(parts);
-          ood = syntheticDiscrepancy(logits, syn.distance);
-          ent = normalizedEntropyLoss(logits);
-          loss = tf.add(loss, tf.add(tf.mul(ood, syn.oodWeight), tf.mul(ent, syn.entWeight)));
-        }
-      }
-      terms.push(ood, ent);
-    }
-    stats = tf.keep(tf.stack([loss, ...terms]));
+    stats = tf.keep(tf.stack([loss, ...reported]));
     preds = tf.keep(tf.argMax(out.fused, 1));
     return loss;
   }, model.variables);
@@ -368,23 +325,6 @@ export function trainStep(model: MultimodalModel, adam: Adam, cfg: TrainingConfi
   const result = { stats: stats!.dataSync() as Float32Array, preds: preds!.dataSync() as Int32Array, synthesised };
   tf.dispose([stats!, preds!]);
   return result;
-}
-
-function allFull(queues: ClassQueues, numClasses: number, capacity: number): boolean {
-  for (let c = 0; c < numClasses; c++) if (queues.size(c) < capacity) return false;
-  return true;
-}
-
-/** Splits row-major count x D outliers into per-modality count x D_k blocks. */
-function splitColumns(values: Float32Array, count: number, widths: readonly number[]): Float32Array[] {
-  const D = widths.reduce((s, w) => s + w, 0);
-  let offset = 0;
-  return widths.map((w) => {
-    const out = new Float32Array(count * w);
-    for (let r = 0; r < count; r++) out.set(values.subarray(r * D + offset, r * D + offset + w), r * w);
-    offset += w;
-    return out;
-  });
 }
 
 /** Eval-mode forward over a split in chunks; `visit` reads each chunk's results before they are freed. */

@@ -221,7 +221,7 @@ test.skipIf(!HAVE_CHROMIUM)('a reported-and-reproduced cell shows the paper, the
     (r) => r.table === '1' && r.recipe === 'baseline' && r.scorer === 'msp' && r.ood === 'near',
   )!;
   const here = (await api<{ rows: LeaderboardRow[] }>('/api/leaderboard/hmdb51-near')).rows.find((r) => r.recipe === 'baseline' && r.scorer === 'msp')!;
-  const cell = page.locator('#paper table.reported-table').first().locator('tbody tr[data-recipe="baseline"][data-scorer="msp"] td[data-col="auroc"]').first();
+  const cell = page.locator('section.reported table.reported-table').first().locator('tbody tr[data-recipe="baseline"][data-scorer="msp"] td[data-col="auroc"]').first();
   const text = (await cell.textContent())!.replace(/\s+/g, ' ');
   const diff = here.auroc.mean * 100 - paperRow.auroc;
   expect(text).toContain(`paper ${paperRow.auroc.toFixed(2)}`);

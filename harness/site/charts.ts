@@ -192,9 +192,10 @@ export function overviewSpec(ranking: readonly RankedRow[], metric: 'auroc' | 'f
   const values = ordered.map((r) => {
     const ci = metric === 'auroc' ? r.aurocCi : r.fpr95Ci;
     const mean = r[metric].mean * 100;
-    return { method: label(r), recipe: names.recipe(r.recipe), mean, lo: ci ? ci.lo * 100 : mean, hi: ci ? ci.hi * 100 : mean };
+    const clamp = (x: number) => Math.min(100, Math.max(0, x));
+    return { method: label(r), recipe: names.recipe(r.recipe), mean, lo: ci ? clamp(ci.lo * 100) : mean, hi: ci ? clamp(ci.hi * 100) : mean };
   });
-  const title = metric === 'auroc' ? 'AUROC ↑ (x100): mean and 95% interval' : 'FPR95 ↓ (x100): mean and 95% interval';
+  const title = metric === 'auroc' ? 'AUROC ↑ (x100): mean and 95% interval (clipped to 0-100)' : 'FPR95 ↓ (x100): mean and 95% interval (clipped to 0-100)';
   const color = { field: 'recipe', type: 'nominal', title: null, scale: { domain: recipes.map((r) => names.recipe(r)), range: PALETTE }, legend: { orient: 'top', columns: 2, labelLimit: 220 } };
   return {
     width: 300,
@@ -207,7 +208,7 @@ export function overviewSpec(ranking: readonly RankedRow[], metric: 'auroc' | 'f
       color,
     },
     layer: [
-      { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x: { field: 'lo', type: 'quantitative', title: metric === 'auroc' ? 'AUROC' : 'FPR95', scale: { zero: false } }, x2: { field: 'hi' } } },
+      { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x: { field: 'lo', type: 'quantitative', title: metric === 'auroc' ? 'AUROC' : 'FPR95', scale: { zero: false, padding: 10 } }, x2: { field: 'hi' } } },
       { mark: { type: 'point', filled: true, size: 36, opacity: 1 }, encoding: { x: { field: 'mean', type: 'quantitative' } } },
     ],
   } as TopLevelSpec;

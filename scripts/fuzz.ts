@@ -378,7 +378,7 @@ async function main(): Promise<void> {
   for (const [target, t] of Object.entries(results)) {
     failures += t.crashes.length + t.hangs.length + t.overMemory.length;
     process.stdout.write(
-      `${target.padEnd(6)} ${String(t.inputs).padStart(6)} inputs: ${t.accepted} accepted, ${t.refused} refused (one line), ${t.crashes.length} crashes, ${t.hangs.length} hangs, ${t.overMemory.length} over 1 GiB; slowest ${t.slowest.toFixed(2)} s, peak RSS ${(t.peakRss / 2 ** 20).toFixed(0)} MiB\n`,
+      `${target.padEnd(6)} ${String(t.inputs).padStart(6)} inputs: ${t.accepted} accepted, ${t.refused} refused (${target === 'api' ? '4xx' : 'one line'}), ${t.crashes.length} crashes, ${t.hangs.length} hangs, ${t.overMemory.length} over 1 GiB; slowest ${t.slowest.toFixed(2)} s, peak RSS ${(t.peakRss / 2 ** 20).toFixed(0)} MiB\n`,
     );
     for (const line of [...t.crashes, ...t.hangs, ...t.overMemory].slice(0, 10)) process.stdout.write(`  ${line}\n`);
   }

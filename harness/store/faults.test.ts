@@ -171,3 +171,18 @@ describe('write faults', () => {
     Bun.spawnSync(['chmod', '-R', 'u+w', dir]);
   });
 });
+
+test('a write that fails for want of space leaves no .tmp behind (outputs cache)', () => {
+  // RLIMIT_FSIZE makes write() fail with EFBIG, as ENOSPC would on a full disk (SIGXFSZ ignored)
+  const dir = tmp.file('cache-full');
+  const script = tmp.file('write-cache.ts');
+  writeFileSync(
+    script,
+    `import { writeCachedTraining } from ${JSON.stringify(join(REPO, 'harness', 'grid', 'outputs-cache.ts'))};
+try { writeCachedTraining(${JSON.stringify(dir)}, 'k', { x: new Float64Array(1_000_000) } as never); console.log('wrote'); }
+catch (e) { console.log((e as { code?: string }).code); }`,
+  );
+  const r = Bun.spawnSync(['bash', '-c', `trap '' XFSZ; ulimit -f 512; exec "$0" "$1"`, process.execPath, script], { stdout: 'pipe', stderr: 'pipe' });
+  expect(r.stdout.toString().trim()).toBe('EFBIG');
+  expect(readdirSync(dir)).toEqual([]);
+});

@@ -26,6 +26,19 @@ export interface PreparedRight {
   dispose(): void;
 }
 
+/**
+ * A prepared right operand of int16 pairs (each Int32 slot holds two int16 values, the lower half
+ * first: inner indices 2p and 2p + 1). multiply() returns the exact int32 dot products; the
+ * caller guarantees that every |sum| (and every partial sum) stays below 2^31.
+ */
+export interface PreparedRightInt16Pairs {
+  readonly rows: number;
+  /** Inner slots (pairs). */
+  readonly cols: number;
+  multiply(a: Int32Array, rowsA: number, out?: Int32Array): Int32Array;
+  dispose(): void;
+}
+
 export interface ComputeBackend {
   /** Short name for logs and benchmark output, e.g. 'wasm-simd' or 'js'. */
   readonly name: string;
@@ -33,6 +46,8 @@ export interface ComputeBackend {
   readonly threads: number;
   /** Prepares the right operand B (row-major `rows` x `cols`) for many products A·Bᵀ. */
   prepareRight(b: Float32Array, rows: number, cols: number): PreparedRight;
+  /** Optional exact int16 product (the wasm backend has it): see PreparedRightInt16Pairs. */
+  prepareRightInt16Pairs?(b: Int32Array, rows: number, pairs: number): PreparedRightInt16Pairs;
 }
 
 /** Unit roundoff of float32. */
@@ -50,7 +65,7 @@ export function dotErrorBound(cols: number): number {
   return (nu / (1 - nu)) * (1 + 1e-6);
 }
 
-export function checkOperand(name: string, data: Float32Array, rows: number, cols: number): void {
+export function checkOperand(name: string, data: { readonly length: number }, rows: number, cols: number): void {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
     throw new Error(`${name}: invalid shape ${rows} x ${cols}`);
   }

@@ -3,7 +3,7 @@
  * for every operand the main thread registers, then sleeps on the control block and claims
  * work units of each published job.
  */
-import { CTRL, claimAndRun, runUnit, sgemmModuleBytes, type GemmFn, type PartLayout } from './wasm-kernel.ts';
+import { CTRL, claimAndRun, runUnit, sgemmModuleBytes, type GemmFn, type KernelKind, type PartLayout } from './wasm-kernel.ts';
 
 declare const self: Worker;
 
@@ -16,17 +16,17 @@ interface AtomicsWaitAsync {
 
 type Message =
   | { type: 'init'; ctrl: Int32Array }
-  | { type: 'operand'; id: number; memory: WebAssembly.Memory; layout: PartLayout }
+  | { type: 'operand'; id: number; memory: WebAssembly.Memory; layout: PartLayout; kind?: KernelKind }
   | { type: 'drop'; id: number };
 
-const module = new WebAssembly.Module(sgemmModuleBytes(true));
+const modules = { f32: new WebAssembly.Module(sgemmModuleBytes(true, 65536, 'f32')), i16: new WebAssembly.Module(sgemmModuleBytes(true, 65536, 'i16')) };
 const operands = new Map<number, { gemm: GemmFn; layout: PartLayout }>();
 let started = false;
 
 self.onmessage = (event: MessageEvent<Message>) => {
   const msg = event.data;
   if (msg.type === 'operand') {
-    const instance = new WebAssembly.Instance(module, { env: { mem: msg.memory } });
+    const instance = new WebAssembly.Instance(modules[msg.kind ?? 'f32'], { env: { mem: msg.memory } });
     operands.set(msg.id, { gemm: instance.exports.gemm as GemmFn, layout: msg.layout });
   } else if (msg.type === 'drop') {
     operands.delete(msg.id);

@@ -66,13 +66,24 @@ const OP = {
   i32Const: 0x41, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
   simd: 0xfd,
 } as const;
-const SIMD = { load: 0, load32Splat: 9, store: 11, const: 12, f32x4Add: 228, f32x4Mul: 230 } as const;
+const SIMD = {
+  load: 0, load32Splat: 9, store: 11, const: 12, f32x4Add: 228, f32x4Mul: 230, i32x4Add: 174, i32x4DotI16x8S: 186,
+} as const;
+
+/**
+ * Element kind of a kernel: 'f32' multiplies float32 values; 'i16' multiplies pairs of int16
+ * values packed in each 32-bit slot (k and k + 1 of one row) with i32x4.dot_i16x8_s, accumulating
+ * exact int32 sums: 8 multiply-adds per SIMD instruction pair instead of 4, for products whose
+ * caller bounds the sums below 2^31 (KNN's quantised pre-selection, methods/scorers/knn.ts).
+ * Both kinds share the layout: a 32-bit slot per "depth" step, so packing and blocking are one.
+ */
+export type KernelKind = 'f32' | 'i16';
 
 /**
  * The module's bytes. With `shared` the memory import is declared shared with `maxPages`
  * (required to share it with workers); otherwise it is a plain memory of at least one page.
  */
-export function sgemmModuleBytes(shared: boolean, maxPages = 65536): Uint8Array {
+export function sgemmModuleBytes(shared: boolean, maxPages = 65536, kind: KernelKind = 'f32'): Uint8Array {
   // Parameters 0..7, then i32 locals 8..14, then v128 locals.
   const P = { ap0: 0, bp0: 1, cp0: 2, mTiles: 3, nTiles: 4, kc: 5, ldc: 6, accumulate: 7 };
   const L = { jt: 8, it: 9, ap: 10, bp: 11, k: 12, cp: 13, panel: 14 };
@@ -109,7 +120,13 @@ export function sgemmModuleBytes(shared: boolean, maxPages = 65536): Uint8Array 
   for (let r = 0; r < MR; r++) {
     get(L.ap); simd(SIMD.load32Splat); memarg(2, r * 4); set(aReg);
     for (let v = 0; v < NRV; v++) {
-      get(acc(r, v)); get(aReg); get(bReg(v)); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(acc(r, v));
+      get(acc(r, v)); get(aReg); get(bReg(v));
+      if (kind === 'i16') {
+        simd(SIMD.i32x4DotI16x8S); simd(SIMD.i32x4Add);
+      } else {
+        simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add);
+      }
+      set(acc(r, v));
     }
   }
   get(L.ap); i32(MR * 4); c.push(OP.i32Add); set(L.ap);
@@ -124,7 +141,7 @@ export function sgemmModuleBytes(shared: boolean, maxPages = 65536): Uint8Array 
     for (let v = 0; v < NRV; v++) {
       get(L.cp);
       get(P.accumulate); c.push(OP.if, V128);
-      get(L.cp); simd(SIMD.load); memarg(4, v * 16); get(acc(r, v)); simd(SIMD.f32x4Add);
+      get(L.cp); simd(SIMD.load); memarg(4, v * 16); get(acc(r, v)); simd(kind === 'i16' ? SIMD.i32x4Add : SIMD.f32x4Add);
       c.push(OP.else); get(acc(r, v));
       c.push(OP.end);
       simd(SIMD.store); memarg(4, v * 16);
@@ -169,8 +186,8 @@ export function wasmSimdSupported(): boolean {
  * zero-padding rows past `count`. Used for both operands (A: lanes = MR, B: lanes = NR).
  */
 export function packBlock(
-  src: Float32Array, cols: number, row0: number, count: number,
-  k0: number, kc: number, lanes: number, dst: Float32Array, off: number,
+  src: Slots, cols: number, row0: number, count: number,
+  k0: number, kc: number, lanes: number, dst: Slots, off: number,
 ): number {
   const tiles = Math.ceil(count / lanes);
   let o = off;
@@ -191,6 +208,12 @@ export function packBlock(
   }
   return o;
 }
+
+/**
+ * 32-bit slots: float32 values, or (for 'i16') int16 pairs read as Int32 so that copying them
+ * through JavaScript numbers is exact (a Float32Array view would canonicalise NaN bit patterns).
+ */
+export type Slots = Float32Array | Int32Array;
 
 /** Depth of one packed block (kc): a 256 x 16 panel of B is 16 kB and stays in L1. */
 export const KC = 256;
@@ -237,7 +260,7 @@ export function partBytes(depth: number, rows: number): number {
 }
 
 /** Packs all of B (row-major, `rows` x `depth`, starting at row `row0` of src) into memory. */
-export function packRight(src: Float32Array, row0: number, layout: PartLayout, mem: Float32Array): void {
+export function packRight(src: Slots, row0: number, layout: PartLayout, mem: Slots): void {
   const { depth, rows, nTiles } = layout;
   for (let k0 = 0; k0 < depth; k0 += KC) {
     const kc = Math.min(KC, depth - k0);
@@ -246,7 +269,7 @@ export function packRight(src: Float32Array, row0: number, layout: PartLayout, m
 }
 
 /** Packs rows [row0, row0 + count) of A (count <= JOB_ROWS) into the A scratch, block by block. */
-export function packLeft(a: Float32Array, row0: number, count: number, layout: PartLayout, mem: Float32Array): void {
+export function packLeft(a: Slots, row0: number, count: number, layout: PartLayout, mem: Slots): void {
   const depth = layout.depth;
   for (let b = 0; b * MB < count; b++) {
     const rows = Math.min(MB, count - b * MB);

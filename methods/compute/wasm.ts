@@ -3,6 +3,7 @@ import {
   outputBuffer,
   type ComputeBackend,
   type PreparedRight,
+  type PreparedRightInt16Pairs,
 } from './backend.ts';
 import {
   CTRL,
@@ -18,7 +19,9 @@ import {
   unitCount,
   wasmSimdSupported,
   type GemmFn,
+  type KernelKind,
   type PartLayout,
+  type Slots,
 } from './wasm-kernel.ts';
 
 /**
@@ -45,12 +48,16 @@ export interface WasmBackendOptions {
 const PAGE = 65536;
 const MAX_PAGES = 65536;
 
-let plainModule: WebAssembly.Module | undefined;
-let sharedModule: WebAssembly.Module | undefined;
+const modules = new Map<string, WebAssembly.Module>();
 
-function moduleFor(shared: boolean): WebAssembly.Module {
-  if (shared) return (sharedModule ??= new WebAssembly.Module(sgemmModuleBytes(true, MAX_PAGES)));
-  return (plainModule ??= new WebAssembly.Module(sgemmModuleBytes(false)));
+function moduleFor(shared: boolean, kind: KernelKind): WebAssembly.Module {
+  const key = `${kind}:${shared}`;
+  let m = modules.get(key);
+  if (m === undefined) {
+    m = new WebAssembly.Module(shared ? sgemmModuleBytes(true, MAX_PAGES, kind) : sgemmModuleBytes(false, 65536, kind));
+    modules.set(key, m);
+  }
+  return m;
 }
 
 interface Part {
@@ -59,7 +66,9 @@ interface Part {
   readonly layout: PartLayout;
   readonly memory: WebAssembly.Memory;
   readonly gemm: GemmFn;
-  readonly f32: Float32Array;
+  readonly kind: KernelKind;
+  /** The memory as 32-bit slots of the part's kind. */
+  readonly slots: Slots;
 }
 
 let nextOperandId = 1;
@@ -71,70 +80,80 @@ export function createWasmBackend(options: WasmBackendOptions = {}): ComputeBack
   const minParallelFlops = options.minParallelFlops ?? 2e8;
   const shared = threads > 1;
 
+  const prepare = <T extends Slots>(kind: KernelKind, b: T, rows: number, cols: number, alloc: (n: number) => T) => {
+    if (cols === 0) throw new Error('prepareRight: zero inner dimension');
+    const pool = shared ? getPool(threads - 1) : undefined;
+    const parts: Part[] = [];
+    const perRow = partBytes(cols, 1024) - partBytes(cols, 0);
+    const maxRows = Math.max(16, Math.floor((maxPartBytes - partBytes(cols, 0)) / (perRow / 1024) / 16) * 16);
+    for (let row0 = 0; row0 < Math.max(rows, 1); row0 += maxRows) {
+      const count = Math.min(maxRows, rows - row0);
+      if (count <= 0) break;
+      const layout = partLayout(cols, count);
+      const pages = Math.ceil(layout.bytes / PAGE) + 1;
+      if (pages > MAX_PAGES) throw new Error(`prepareRight: ${cols} columns are too wide for one wasm memory`);
+      const memory = new WebAssembly.Memory(
+        shared ? ({ initial: pages, maximum: pages, shared: true } as WebAssembly.MemoryDescriptor) : { initial: pages },
+      );
+      const instance = new WebAssembly.Instance(moduleFor(shared, kind), { env: { mem: memory } });
+      const slots = kind === 'i16' ? new Int32Array(memory.buffer) : new Float32Array(memory.buffer);
+      packRight(b, row0, layout, slots);
+      const part: Part = { id: nextOperandId++, row0, layout, memory, gemm: instance.exports.gemm as GemmFn, kind, slots };
+      pool?.addOperand(part);
+      parts.push(part);
+    }
+    let disposed = false;
+    return {
+      rows,
+      cols,
+      multiply(a: T, rowsA: number, out?: T): T {
+        if (disposed) throw new Error('multiply: operand was disposed');
+        checkOperand('multiply', a, rowsA, cols);
+        if (out !== undefined && out.length < rowsA * rows) throw new Error(`multiply: output holds ${out.length} values, needs ${rowsA * rows}`);
+        const c = out ?? alloc(rowsA * rows);
+        for (const part of parts) {
+          const { layout, slots } = part;
+          const ldc = layout.ldcBytes / 4;
+          const cBase = layout.cOff / 4;
+          const parallel = pool !== undefined && 2 * JOB_ROWS * layout.rows * cols >= minParallelFlops;
+          for (let i0 = 0; i0 < rowsA; i0 += JOB_ROWS) {
+            const count = Math.min(JOB_ROWS, rowsA - i0);
+            packLeft(a, i0, count, layout, slots);
+            const total = unitCount(layout, count);
+            if (total > 0xffff) throw new Error(`multiply: ${total} work units in one job (max 65535)`);
+            if (parallel) {
+              pool.run(part, count, total);
+            } else {
+              for (let unit = 0; unit < total; unit++) runUnit(part.gemm, layout, count, unit);
+            }
+            for (let r = 0; r < count; r++) {
+              const src = cBase + r * ldc;
+              c.set(slots.subarray(src, src + layout.rows) as T, (i0 + r) * rows + part.row0);
+            }
+          }
+        }
+        return c;
+      },
+      dispose() {
+        if (disposed) return;
+        disposed = true;
+        for (const part of parts) pool?.dropOperand(part.id);
+        parts.length = 0;
+      },
+    };
+  };
+
   return {
     name: threads > 1 ? `wasm-simd x${threads}` : 'wasm-simd',
     threads,
     prepareRight(b: Float32Array, rows: number, cols: number): PreparedRight {
       checkOperand('prepareRight', b, rows, cols);
-      if (cols === 0) throw new Error('prepareRight: zero inner dimension');
-      const pool = shared ? getPool(threads - 1) : undefined;
-      const parts: Part[] = [];
-      const perRow = partBytes(cols, 1024) - partBytes(cols, 0);
-      const maxRows = Math.max(16, Math.floor((maxPartBytes - partBytes(cols, 0)) / (perRow / 1024) / 16) * 16);
-      for (let row0 = 0; row0 < Math.max(rows, 1); row0 += maxRows) {
-        const count = Math.min(maxRows, rows - row0);
-        if (count <= 0) break;
-        const layout = partLayout(cols, count);
-        const pages = Math.ceil(layout.bytes / PAGE) + 1;
-        if (pages > MAX_PAGES) throw new Error(`prepareRight: ${cols} columns are too wide for one wasm memory`);
-        const memory = new WebAssembly.Memory(
-          shared ? ({ initial: pages, maximum: pages, shared: true } as WebAssembly.MemoryDescriptor) : { initial: pages },
-        );
-        const instance = new WebAssembly.Instance(moduleFor(shared), { env: { mem: memory } });
-        const f32 = new Float32Array(memory.buffer);
-        packRight(b, row0, layout, f32);
-        const part: Part = { id: nextOperandId++, row0, layout, memory, gemm: instance.exports.gemm as GemmFn, f32 };
-        pool?.addOperand(part);
-        parts.push(part);
-      }
-      let disposed = false;
-      return {
-        rows,
-        cols,
-        multiply(a: Float32Array, rowsA: number, out?: Float32Array): Float32Array {
-          if (disposed) throw new Error('multiply: operand was disposed');
-          checkOperand('multiply', a, rowsA, cols);
-          const c = outputBuffer(out, rowsA * rows);
-          for (const part of parts) {
-            const { layout, f32 } = part;
-            const ldc = layout.ldcBytes / 4;
-            const cBase = layout.cOff / 4;
-            const parallel = pool !== undefined && 2 * JOB_ROWS * layout.rows * cols >= minParallelFlops;
-            for (let i0 = 0; i0 < rowsA; i0 += JOB_ROWS) {
-              const count = Math.min(JOB_ROWS, rowsA - i0);
-              packLeft(a, i0, count, layout, f32);
-              const total = unitCount(layout, count);
-              if (total > 0xffff) throw new Error(`multiply: ${total} work units in one job (max 65535)`);
-              if (parallel) {
-                pool.run(part, count, total);
-              } else {
-                for (let unit = 0; unit < total; unit++) runUnit(part.gemm, layout, count, unit);
-              }
-              for (let r = 0; r < count; r++) {
-                const src = cBase + r * ldc;
-                c.set(f32.subarray(src, src + layout.rows), (i0 + r) * rows + part.row0);
-              }
-            }
-          }
-          return c;
-        },
-        dispose() {
-          if (disposed) return;
-          disposed = true;
-          for (const part of parts) pool?.dropOperand(part.id);
-          parts.length = 0;
-        },
-      };
+      const p = prepare('f32', b, rows, cols, (n) => new Float32Array(n));
+      return { rows, cols, multiply: (a, rowsA, out) => p.multiply(a, rowsA, outputBuffer(out, rowsA * rows)), dispose: p.dispose };
+    },
+    prepareRightInt16Pairs(b: Int32Array, rows: number, pairs: number): PreparedRightInt16Pairs {
+      checkOperand('prepareRightInt16Pairs', b, rows, pairs);
+      return prepare('i16', b, rows, pairs, (n) => new Int32Array(n));
     },
   };
 }
@@ -184,7 +203,7 @@ function getPool(workers: number): Pool {
   const created: Pool = {
     workerChunks: () => Atomics.load(ctrl, CTRL.workerChunks),
     addOperand(part) {
-      for (const worker of list) worker.postMessage({ type: 'operand', id: part.id, memory: part.memory, layout: part.layout });
+      for (const worker of list) worker.postMessage({ type: 'operand', id: part.id, memory: part.memory, layout: part.layout, kind: part.kind });
     },
     dropOperand(id) {
       for (const worker of list) worker.postMessage({ type: 'drop', id });

@@ -3,7 +3,7 @@ import { createWasmBackend, initCompute, jsBackend, wasmSimdSupported, type Comp
 import { dot } from '../compute/js.ts';
 import { fromRows, matrix, type Matrix } from '../linalg/matrix.ts';
 import type { FitContext, SplitOutputs } from '../outputs.ts';
-import { buildKnnIndex, knn, QUERY_BLOCK, type KnnStats } from './knn.ts';
+import { buildKnnIndex, int16ScaleCap, knn, quantizeRows, QUERY_BLOCK, type KnnStats } from './knn.ts';
 import ref from './fixtures/knn_cases.json';
 
 // References (fixtures/make_knn.py): faiss 1.7.3 IndexFlatL2 in float32, as OpenOOD calls it, and the
@@ -177,4 +177,59 @@ describe('backends agree exactly (the float32 GEMM only pre-selects; the K-th is
       }
     });
   }
+});
+
+describe('int16 pre-selection (wasm backends)', () => {
+  test('quantised and float32 stage 1 give identical K-th distances', () => {
+    const index = buildKnnIndex(fit);
+    for (const k of [1, 5, 10]) {
+      const a = index.kthDistances(queries, k, { quantized: false });
+      const b = index.kthDistances(queries, k, { quantized: true });
+      expect(Array.from(b)).toEqual(Array.from(a));
+    }
+  });
+
+  test('the quantisation error bound holds: |u.v - q_u.q_v / (s_u s_v)| <= ‖δu‖‖v‖ + ‖û‖‖δv‖', () => {
+    const cols = 257;
+    const n = 60;
+    const u = new Float32Array(n * cols);
+    let s = 5;
+    for (let i = 0; i < n; i++) {
+      let ss = 0;
+      for (let t = 0; t < cols; t++) {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        const v = (s / 2 ** 32 - 0.5) * (t % 17 === 0 ? 20 : 1); // a few large entries
+        u[i * cols + t] = v;
+        ss += v * v;
+      }
+      for (let t = 0; t < cols; t++) u[i * cols + t] = Math.fround(u[i * cols + t]! / Math.sqrt(ss));
+    }
+    const cap = int16ScaleCap(cols);
+    const pairs = Math.ceil(cols / 2);
+    const q = new Int32Array(n * pairs);
+    const inv = new Float64Array(n);
+    const err = new Float64Array(n);
+    const hat = new Float64Array(n);
+    const intNorm = quantizeRows(u, cols, 0, n, cap, q, inv, err, hat);
+    expect(intNorm * intNorm).toBeLessThan(2 ** 31 - 1);
+    const val = (i: number, t: number) => {
+      const w = q[i * pairs + (t >> 1)]!;
+      return (t & 1) === 0 ? (w << 16) >> 16 : w >> 16;
+    };
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        let exact = 0;
+        let ints = 0;
+        let vNorm = 0;
+        for (let t = 0; t < cols; t++) {
+          exact += u[i * cols + t]! * u[j * cols + t]!;
+          ints += val(i, t) * val(j, t);
+          vNorm += u[j * cols + t]! ** 2;
+        }
+        const approx = ints * inv[i]! * inv[j]!;
+        const bound = err[i]! * Math.sqrt(vNorm) + hat[i]! * err[j]!;
+        expect(Math.abs(exact - approx)).toBeLessThanOrEqual(bound * (1 + 1e-6) + 1e-15);
+      }
+    }
+  });
 });

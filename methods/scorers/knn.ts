@@ -18,6 +18,13 @@ import { defineScorer } from '../scorer.ts';
  *    counting the rows certainly below the window.
  * The result is the exact K-th distance of the float32 unit vectors, whatever the backend, thread
  * count or block size; it differs from faiss only by faiss's own float32 rounding (~1e-7).
+ *
+ * Where the backend has an exact int16 product (the wasm one: i32x4.dot_i16x8_s, twice the
+ * multiply-adds per instruction of float32), stage 1 uses it instead: every unit row u is scaled
+ * by its own s (max |u_t| s <= 32767, s <= S_CAP) and rounded to int16, q = round(s u). The integer
+ * dot products are exact (S_CAP keeps every |sum| below 2^31, checked per call), and
+ * |u·v − (q_u·q_v)/(s_u s_v)| <= ‖δu‖‖v‖ + ‖û‖‖δv‖ with û = q_u / s_u, δu = u − û computed per
+ * row, which is the error bound e of stage 2's window. Same exact result, whichever stage 1 ran.
  * Queries go in blocks of QUERY_BLOCK rows, so memory is O(block x fit rows), never queries x fit.
  */
 export const knn = defineScorer({
@@ -64,7 +71,7 @@ export interface KnnIndex {
    * Squared L2 distance from each (unit-scaled) query row to its k-th nearest fit row.
    * `backend` defaults to the active compute backend; `stats`, when given, is filled in.
    */
-  kthDistances(queries: Matrix, k: number, options?: { backend?: ComputeBackend; stats?: KnnStats }): Float64Array;
+  kthDistances(queries: Matrix, k: number, options?: { backend?: ComputeBackend; stats?: KnnStats; quantized?: boolean }): Float64Array;
 }
 
 export function buildKnnIndex(fit: Matrix): KnnIndex {
@@ -75,6 +82,17 @@ export function buildKnnIndex(fit: Matrix): KnnIndex {
   let maxSq = 0;
   for (let j = 0; j < rows; j++) maxSq = Math.max(maxSq, sqNorms[j]!);
   const maxNorm = Math.sqrt(maxSq);
+  /** The fit rows quantised for the int16 stage 1, made on first use and kept (half the size of `unit`). */
+  let fitQuant: { q: Int32Array; inv: Float64Array; maxErr: number; intNorm: number } | undefined;
+  const quantizeFit = (cap: number) => {
+    const q = new Int32Array(rows * Math.ceil(cols / 2));
+    const inv = new Float64Array(rows);
+    const err = new Float64Array(rows);
+    const intNorm = quantizeRows(unit, cols, 0, rows, cap, q, inv, err, undefined);
+    let maxErr = 0;
+    for (let j = 0; j < rows; j++) maxErr = Math.max(maxErr, err[j]!);
+    return { q, inv, maxErr, intNorm };
+  };
   return {
     rows,
     cols,
@@ -92,69 +110,169 @@ export function buildKnnIndex(fit: Matrix): KnnIndex {
       if (nq === 0) return out;
       const backend = options.backend ?? getCompute();
       const stats = options.stats;
-      // Error bound on each float32 q·f (relative to ‖q‖‖f‖), doubled for ‖q‖² + ‖f‖² − 2 q·f.
-      const gamma2 = 2 * dotErrorBound(cols);
-      const right = backend.prepareRight(unit, rows, cols);
-      try {
-        const block = Math.min(QUERY_BLOCK, nq);
-        const q = new Float32Array(block * cols);
-        const qSq = new Float64Array(block);
-        const dots = new Float32Array(block * rows);
-        const best = new Float64Array(k);
-        const cand = new Int32Array(rows);
-        const candDist = new Float64Array(rows);
-        for (let i0 = 0; i0 < nq; i0 += block) {
-          const count = Math.min(block, nq - i0);
-          unitRows(queries.data, cols, i0, count, q, qSq, 'query');
-          right.multiply(q.subarray(0, count * cols), count, dots);
-          for (let r = 0; r < count; r++) {
-            const qn = qSq[r]!;
-            const e = gamma2 * Math.sqrt(qn) * maxNorm;
-            const o = r * rows;
-            // Stage 1: the k smallest approximate t_j = ‖f_j‖² − 2 q·f_j (distance minus ‖q‖²).
-            best.fill(Infinity);
-            let worst = Infinity;
-            for (let j = 0; j < rows; j++) {
-              const t = sqNorms[j]! - 2 * dots[o + j]!;
-              if (t < worst) {
-                let p = k - 1;
-                while (p > 0 && best[p - 1]! > t) {
-                  best[p] = best[p - 1]!;
-                  p--;
-                }
-                best[p] = t;
-                worst = best[k - 1]!;
-              }
+      const quantized = options.quantized !== false && backend.prepareRightInt16Pairs !== undefined;
+      const block = Math.min(QUERY_BLOCK, nq);
+      const q = new Float32Array(block * cols);
+      const qSq = new Float64Array(block);
+      const scratch = { best: new Float64Array(k), cand: new Int32Array(rows), candDist: new Float64Array(rows) };
+      const t = new Float64Array(rows);
+      /** Stages 1-2 for query row r of the block, given approximate t_j (distance minus ‖q‖²) in `t` and their error bound e. */
+      const refine = (r: number, e: number): number => {
+        const { best, cand, candDist } = scratch;
+        best.fill(Infinity);
+        let worst = Infinity;
+        for (let j = 0; j < rows; j++) {
+          const tj = t[j]!;
+          if (tj < worst) {
+            let p = k - 1;
+            while (p > 0 && best[p - 1]! > tj) {
+              best[p] = best[p - 1]!;
+              p--;
             }
-            // Stage 2: rows within the error window of the k-th are re-scored exactly; rows below
-            // it are certainly nearer than the k-th exact distance, rows above certainly farther.
-            const margin = 2 * e + 1e-12;
-            const lo = worst - margin;
-            const hi = worst + margin;
-            let below = 0;
-            let nc = 0;
-            for (let j = 0; j < rows; j++) {
-              const t = sqNorms[j]! - 2 * dots[o + j]!;
-              if (t < lo) below++;
-              else if (t <= hi) cand[nc++] = j;
-            }
-            const qo = r * cols;
-            for (let c = 0; c < nc; c++) {
-              const j = cand[c]!;
-              candDist[c] = qn + sqNorms[j]! - 2 * dot(q, qo, unit, j * cols, cols);
-            }
-            const kth = selectKth(candDist, nc, k - below);
-            out[i0 + r] = kth > 0 ? kth : 0; // faiss clamps negative rounding to 0
-            if (stats) stats.refined += nc;
+            best[p] = tj;
+            worst = best[k - 1]!;
           }
         }
-        if (stats) stats.queries += nq;
-      } finally {
-        right.dispose();
+        // Rows within the error window of the k-th are re-scored exactly; rows below it are
+        // certainly nearer than the k-th exact distance, rows above certainly farther.
+        const margin = 2 * e + 1e-12;
+        const lo = worst - margin;
+        const hi = worst + margin;
+        let below = 0;
+        let nc = 0;
+        for (let j = 0; j < rows; j++) {
+          const tj = t[j]!;
+          if (tj < lo) below++;
+          else if (tj <= hi) cand[nc++] = j;
+        }
+        const qn = qSq[r]!;
+        const qo = r * cols;
+        for (let c = 0; c < nc; c++) {
+          const j = cand[c]!;
+          candDist[c] = qn + sqNorms[j]! - 2 * dot(q, qo, unit, j * cols, cols);
+        }
+        if (stats) stats.refined += nc;
+        const kth = selectKth(candDist, nc, k - below);
+        return kth > 0 ? kth : 0; // faiss clamps negative rounding to 0
+      };
+
+      if (quantized) {
+        const pairs = Math.ceil(cols / 2);
+        const cap = int16ScaleCap(cols);
+        fitQuant ??= quantizeFit(cap);
+        const { q: fitQ, inv: fitInv, maxErr: maxFitErr, intNorm: fitIntNorm } = fitQuant;
+        const right = backend.prepareRightInt16Pairs!(fitQ, rows, pairs);
+        try {
+          const qQ = new Int32Array(block * pairs);
+          const qInv = new Float64Array(block);
+          const qErr = new Float64Array(block);
+          const qHat = new Float64Array(block);
+          const dots = new Int32Array(block * rows);
+          for (let i0 = 0; i0 < nq; i0 += block) {
+            const count = Math.min(block, nq - i0);
+            unitRows(queries.data, cols, i0, count, q, qSq, 'query');
+            const qIntNorm = quantizeRows(q, cols, 0, count, cap, qQ, qInv, qErr, qHat);
+            // |q_int . f_int| <= ‖q_int‖ ‖f_int‖ for every (partial) sum: exact int32 products.
+            if (qIntNorm * fitIntNorm >= 2 ** 31 - 1) throw new Error('knn: internal error, int16 products could overflow');
+            right.multiply(qQ.subarray(0, count * pairs), count, dots);
+            for (let r = 0; r < count; r++) {
+              // Error of t_j = ‖f_j‖² − 2 û·v̂ against the exact ‖f_j‖² − 2 u·v: 2 (‖δu‖‖v‖ + ‖û‖‖δv‖),
+              // with slack for the rounding of the norms themselves.
+              const e = 2 * (qErr[r]! * maxNorm + qHat[r]! * maxFitErr) * (1 + 1e-6);
+              const o = r * rows;
+              const inv = qInv[r]!;
+              for (let j = 0; j < rows; j++) t[j] = sqNorms[j]! - 2 * (dots[o + j]! * inv * fitInv[j]!);
+              out[i0 + r] = refine(r, e);
+            }
+          }
+        } finally {
+          right.dispose();
+        }
+      } else {
+        // Error bound on each float32 q·f (relative to ‖q‖‖f‖), doubled for ‖q‖² + ‖f‖² − 2 q·f.
+        const gamma2 = 2 * dotErrorBound(cols);
+        const right = backend.prepareRight(unit, rows, cols);
+        try {
+          const dots = new Float32Array(block * rows);
+          for (let i0 = 0; i0 < nq; i0 += block) {
+            const count = Math.min(block, nq - i0);
+            unitRows(queries.data, cols, i0, count, q, qSq, 'query');
+            right.multiply(q.subarray(0, count * cols), count, dots);
+            for (let r = 0; r < count; r++) {
+              const e = gamma2 * Math.sqrt(qSq[r]!) * maxNorm;
+              const o = r * rows;
+              for (let j = 0; j < rows; j++) t[j] = sqNorms[j]! - 2 * dots[o + j]!;
+              out[i0 + r] = refine(r, e);
+            }
+          }
+        } finally {
+          right.dispose();
+        }
       }
+      if (stats) stats.queries += nq;
       return out;
     },
   };
+}
+
+/**
+ * Largest per-row scale for int16 quantisation of (float32) unit rows of width `cols` such that
+ * every integer dot product, and every partial sum of one, stays below 2^31: with
+ * ‖q_int‖ <= s ‖u‖ + sqrt(cols) / 2 and ‖u‖ <= 1 + 1e-6, (s (1 + 1e-6) + sqrt(cols) / 2)^2 < 2^31 − 1.
+ * (The bound is re-checked on the actual integer norms in every call.)
+ */
+export function int16ScaleCap(cols: number): number {
+  return Math.floor((Math.sqrt(2 ** 31 - 1) * (1 - 1e-9) - Math.sqrt(cols) / 2) / (1 + 1e-6));
+}
+
+/**
+ * Rows [row0, row0 + count) of float32 unit rows quantised to int16 pairs (slot p of a row holds
+ * entries 2p and 2p + 1, lower half first; an odd width is padded with 0). Per row: inv[r] =
+ * 1 / s, err[r] = ‖u − q inv[r]‖, hat[r] = ‖q inv[r]‖ (when given; û = q inv[r] is the approximation
+ * stage 1 uses, so the bound is about exactly it, up to the rounding the window's slack covers). Returns the largest ‖q‖ (integer
+ * Euclidean norm, exact in float64).
+ */
+export function quantizeRows(
+  u: Float32Array, cols: number, row0: number, count: number, cap: number,
+  out: Int32Array, inv: Float64Array, err: Float64Array, hat: Float64Array | undefined,
+): number {
+  const pairs = Math.ceil(cols / 2);
+  let maxIntNorm = 0;
+  for (let r = 0; r < count; r++) {
+    const src = (row0 + r) * cols;
+    let maxAbs = 0;
+    for (let t = 0; t < cols; t++) maxAbs = Math.max(maxAbs, Math.abs(u[src + t]!));
+    const s = maxAbs > 0 ? Math.min(cap, 32767 / maxAbs) : cap;
+    const is = 1 / s;
+    let e2 = 0;
+    let q2 = 0;
+    const dst = (row0 + r) * pairs;
+    const full = cols >> 1;
+    for (let p = 0; p < full; p++) {
+      const a = u[src + 2 * p]!;
+      const b = u[src + 2 * p + 1]!;
+      const qa = Math.round(a * s);
+      const qb = Math.round(b * s);
+      out[dst + p] = (qa & 0xffff) | (qb << 16);
+      const da = a - qa * is;
+      const db = b - qb * is;
+      e2 += da * da + db * db;
+      q2 += qa * qa + qb * qb;
+    }
+    if (full < pairs) {
+      const a = u[src + cols - 1]!;
+      const qa = Math.round(a * s);
+      out[dst + full] = qa & 0xffff;
+      const da = a - qa * is;
+      e2 += da * da;
+      q2 += qa * qa;
+    }
+    inv[r] = is;
+    err[r] = Math.sqrt(e2);
+    if (hat !== undefined) hat[r] = Math.sqrt(q2) * is;
+    maxIntNorm = Math.max(maxIntNorm, Math.sqrt(q2));
+  }
+  return maxIntNorm;
 }
 
 /** The m-th smallest (1-based) of values[0, n). */

@@ -119,7 +119,8 @@ describe('damaged files: one line naming the file, exit 2', () => {
     expect(inputError(() => mergeStores(path, [good])).message).toStartWith(`${path}: `);
   });
 
-  test('show, merge and serve through the CLI: one line and exit 2', () => {
+  test('run, show, merge and serve through the CLI: one line and exit 2', () => {
+    expectOneLine(harness(['run', '--benchmark', 'synthetic-near', '--recipes', 'baseline', '--db', corrupt]), corrupt, 'not a SQLite database');
     expectOneLine(harness(['show', '--db', corrupt]), corrupt, 'not a SQLite database');
     expectOneLine(harness(['show', '--db', damaged]), damaged, 'damaged');
     expectOneLine(harness(['merge', tmp.file('cli-out.sqlite'), truncated]), truncated, 'damaged');

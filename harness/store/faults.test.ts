@@ -125,7 +125,7 @@ describe('damaged files: one line naming the file, exit 2', () => {
     expectOneLine(harness(['show', '--db', damaged]), damaged, 'damaged');
     expectOneLine(harness(['merge', tmp.file('cli-out.sqlite'), truncated]), truncated, 'damaged');
     expectOneLine(harness(['serve', '--db', damaged, '--port', '0']), damaged, 'damaged');
-  });
+  }, 60_000);
 
   test('a database this call created is removed when opening fails', () => {
     const dir = tmp.file('created');
@@ -170,7 +170,7 @@ describe('write faults', () => {
     if (r.code !== 2) console.error(r.stderr);
     expectOneLine(r, db, 'cannot open it for writing');
     Bun.spawnSync(['chmod', '-R', 'u+w', dir]);
-  });
+  }, 30_000);
 });
 
 test('a write that fails for want of space leaves no .tmp behind (outputs cache)', () => {

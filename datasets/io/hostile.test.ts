@@ -3,10 +3,13 @@
  * make_hostile_fixtures.py): each is refused with one line naming the file, quickly, and before
  * allocating what it declares.
  */
-import { afterEach, describe, expect, test } from 'bun:test';
+import { afterAll, afterEach, describe, expect, test } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setIoLimits, type IoLimits } from './limits.ts';
 import { MatFormatError, readMat } from './mat.ts';
+import { NpyFormatError, readNpy } from './npy.ts';
 import { CheckpointError, readCheckpointTensors, readLinearHead } from './torch-checkpoint.ts';
 import { withZipArchive, ZipFormatError } from './zip.ts';
 
@@ -99,8 +102,26 @@ describe('hostile MAT-files', () => {
 
 test('names taken from a file cannot break an error message over lines (fuzz seed 14, torch input 713)', async () => {
   const { PickleError } = await import('./pickle.ts');
-  const { NpyFormatError } = await import('./npy.ts');
   for (const E of [ZipFormatError, CheckpointError, MatFormatError, PickleError, NpyFormatError]) {
     expect(new E("f.pt: entry 'hive/version\n3\u2028x'").message).toBe("f.pt: entry 'hive/version\\u000a3\\u2028x'");
   }
+});
+
+describe('not a regular file: refused at once, never read without end or waited on', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'multiood-io-'));
+  const fifo = join(dir, 'pipe');
+  Bun.spawnSync(['mkfifo', fifo]);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test.each([
+    ['npy', (p: string) => readNpy(p)],
+    ['mat', (p: string) => readMat(p)],
+    ['checkpoint', (p: string) => readLinearHead(p)],
+  ])('%s from /dev/zero, a FIFO, a folder', async (_, read) => {
+    for (const [path, kind] of [['/dev/zero', 'device'], [fifo, 'FIFO'], [dir, 'folder']] as const) {
+      const error = await refusal(() => read(path), 2);
+      expect(error.message).toStartWith(`${path}: expected a regular file`);
+      if (!error.message.includes('checkpoint')) expect(error.message).toContain(kind);
+    }
+  });
 });

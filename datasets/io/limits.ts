@@ -9,6 +9,8 @@
  * Raise them with the environment variables below (in MiB; `bun harness eval-dumps` also has
  * --max-inflate-mb and --max-tensor-mb), or with setIoLimits in code.
  */
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 export interface IoLimits {
   /** Most bytes one compressed zip entry or MAT-file element may inflate to. */
@@ -66,4 +68,31 @@ export function mebibytes(bytes: number): string {
  */
 export function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The whole of a regular file. Opened non-blocking and checked with fstat on the open descriptor,
+ * so a FIFO cannot block the reader and a device such as /dev/zero cannot be read without end;
+ * either is refused by `refuse(what it is)`. Symlinks to regular files are fine (dataset folders
+ * often are links).
+ */
+export async function readRegularFile(path: string, refuse: (message: string) => Error): Promise<Uint8Array> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      const kind = stats.isDirectory() ? 'a folder' : stats.isFIFO() ? 'a FIFO' : stats.isCharacterDevice() || stats.isBlockDevice() ? 'a device' : 'not a regular file';
+      throw refuse(`${path}: expected a regular file, found ${kind}`);
+    }
+    const bytes = Buffer.allocUnsafe(stats.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return bytes.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
 }

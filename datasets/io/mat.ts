@@ -28,9 +28,8 @@
  * array with dims [d0, d1, d2] is data[i + d0 * (j + d1 * k)] (0-based). Use `matIndex` /
  * `matAt` rather than spelling out the strides.
  */
-import { readFile } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
-import { ioLimits, mebibytes, oneLine } from './limits.ts';
+import { ioLimits, mebibytes, oneLine, readRegularFile } from './limits.ts';
 
 export type MatClass = 'double' | 'single' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'logical';
 
@@ -163,7 +162,7 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
 // ---------------------------------------------------------------------------------------------
 
 export async function readMat(path: string, options: MatReadOptions = {}): Promise<Map<string, MatArray>> {
-  const bytes = await readFile(path);
+  const bytes = await readRegularFile(path, (message) => new MatFormatError(message));
   return parseMat(bytes, path, options);
 }
 

@@ -8,8 +8,8 @@
  *
  * Format reference: numpy/lib/format.py (versions 1.0, 2.0 and 3.0).
  */
-import { oneLine } from './limits.ts';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { oneLine, readRegularFile } from './limits.ts';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { matrix, type Matrix } from '../../methods/linalg/matrix.ts';
 
@@ -75,7 +75,7 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
 // ---------------------------------------------------------------------------------------------
 
 export async function readNpy(path: string): Promise<NpyArray> {
-  const bytes = await readFile(path);
+  const bytes = await readRegularFile(path, (message) => new NpyFormatError(message));
   return parseNpy(bytes, path);
 }
 

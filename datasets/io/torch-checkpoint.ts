@@ -11,6 +11,7 @@
  * The unpickler resolves only the globals that describe tensors and dicts (see TORCH_GLOBALS),
  * so a hostile checkpoint cannot run code; it can only fail to load.
  */
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { matrix, type Matrix } from '../../methods/linalg/matrix.ts';
 import {
@@ -256,8 +257,10 @@ async function openCheckpoint(archive: ZipArchive): Promise<OpenCheckpoint> {
 
 /** Pre-1.6 torch.save wrote a bare pickle stream; say so rather than "not a zip". */
 async function refuseLegacyFormat(path: string): Promise<void> {
-  const handle = await open(path, 'r');
+  // non-blocking, and fstat on what was opened: a FIFO or a device is refused, not waited on
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
+    if (!(await handle.stat()).isFile()) throw new CheckpointError(`${path}: expected a regular file (a torch.save checkpoint)`);
     const head = new Uint8Array(2);
     await handle.read(head, 0, 2, 0);
     if (head[0] === 0x80 && head[1]! <= 5) {

@@ -180,7 +180,9 @@ export async function cellCharts(d: CellDiagnostics, names: Names = DEFAULT_NAME
  */
 export function overviewSpec(ranking: readonly RankedRow[], metric: 'auroc' | 'fpr95', names: Names = DEFAULT_NAMES, scorerOrder: readonly string[] = [], recipeOrder: readonly string[] = []): TopLevelSpec {
   const multi = new Set(ranking.map((r) => r.modalities)).size > 1;
-  const label = (r: RankedRow) => names.scorer(r.scorer) + (multi ? ` (${names.modalities(r.modalities)})` : '');
+  // several modality sets: one row per (scorer, set), the set by its initials (video + audio + flow: V+A+F)
+  const initials = (m: string) => m.split('+').map((x) => x.charAt(0).toUpperCase()).join('+');
+  const label = (r: RankedRow) => names.scorer(r.scorer) + (multi ? ` (${initials(r.modalities)})` : '');
   const ordered = [...ranking].sort((a, b) => {
     const ia = scorerOrder.indexOf(a.scorer), ib = scorerOrder.indexOf(b.scorer);
     return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.modalities.localeCompare(b.modalities);
@@ -198,8 +200,8 @@ export function overviewSpec(ranking: readonly RankedRow[], metric: 'auroc' | 'f
   const title = metric === 'auroc' ? 'AUROC ↑ (x100): mean and 95% interval (clipped to 0-100)' : 'FPR95 ↓ (x100): mean and 95% interval (clipped to 0-100)';
   const color = { field: 'recipe', type: 'nominal', title: null, scale: { domain: recipes.map((r) => names.recipe(r)), range: PALETTE }, legend: { orient: 'top', columns: 2, labelLimit: 220 } };
   return {
-    width: 300,
-    height: { step: Math.max(14, 5 * recipes.length + 6) },
+    width: 460,
+    height: { step: new Set(values.map((v) => v.method)).size > 10 ? Math.max(10, 3 * recipes.length + 3) : Math.max(12, 4 * recipes.length + 4) },
     title: { text: title, fontSize: 13, anchor: 'start' },
     data: { values },
     encoding: {

@@ -67,11 +67,39 @@ for (const table of document.querySelectorAll<HTMLTableElement>('table[data-sort
         return dir === 'ascending' ? d : -d;
       });
       body.append(...rows);
+      table.dispatchEvent(new Event('sorted'));
       const label = th.dataset.label ?? th.textContent?.trim() ?? key;
       if (key !== 'rank') rerank(table, key, label);
       say(`${table.caption?.textContent?.trim() ?? 'Table'}: sorted by ${label}, ${dir}.`);
     });
   }
+}
+
+/** Long rankings show their top rows first (table[data-collapse]); filters, search or the button show the rest. */
+const collapsers: (() => void)[] = [];
+for (const table of document.querySelectorAll<HTMLTableElement>('table[data-collapse]')) {
+  const limit = Number(table.dataset.collapse);
+  const body = table.tBodies[0];
+  if (!body || !(body.rows.length > limit + 5)) continue;
+  let expanded = false;
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'show-all';
+  const apply = () => {
+    const filtering = [...body.rows].some((r) => r.classList.contains('is-filtered'));
+    [...body.rows].forEach((r, i) => r.classList.toggle('is-collapsed', !expanded && !filtering && i >= limit));
+    button.hidden = filtering;
+    button.textContent = expanded ? `Show the top ${limit} only` : `Show all ${body.rows.length} rows`;
+    button.setAttribute('aria-expanded', String(expanded));
+  };
+  button.addEventListener('click', () => {
+    expanded = !expanded;
+    apply();
+  });
+  table.closest('.table-wrap')?.after(button);
+  table.addEventListener('sorted', apply);
+  collapsers.push(apply);
+  apply();
 }
 
 const main = document.querySelector('main')!;
@@ -119,6 +147,7 @@ for (const form of document.querySelectorAll<HTMLFormElement>('form[data-control
       const key = sorted?.dataset.sortKey;
       if (key && key !== 'rank') rerank(table, key, sorted!.dataset.label ?? key);
     }
+    for (const c of collapsers) c();
     const ranking = document.querySelector<HTMLTableElement>('table#ranking');
     if (ranking) {
       const shown = [...ranking.tBodies[0]!.rows].filter((r) => !r.classList.contains('is-filtered')).length;

@@ -8,6 +8,12 @@ import { buildSite, type BuildSiteOptions, type BuildSiteReport } from './build.
 
 const SCORERS = ['msp', 'energy', 'knn'] as const;
 
+const SCORER_SETTINGS: Readonly<Record<string, Record<string, unknown>>> = { msp: {}, energy: { temperature: 1 }, knn: { k: 10 } };
+
+/**
+ * A cell's configuration with the configuration identity fields (scorer configurations with keys,
+ * training code version); the store's contract is the judge of the shape, the site reads it defensively.
+ */
 function config(benchmark: string, modalities: string[], recipe: string, seed: number): CellConfig {
   return {
     benchmark,
@@ -18,17 +24,19 @@ function config(benchmark: string, modalities: string[], recipe: string, seed: n
     seed,
     split: 0,
     backend: 'cpu',
-    harnessVersion: '0.1.0',
-    scorers: { msp: {}, energy: { temperature: 1 }, knn: { k: 10 } },
-  };
+    trainingCode: 'fixture-code',
+    defaultTraining: true,
+    scorers: SCORERS.map((id) => ({ id, key: `${id}-fixture`, settings: SCORER_SETTINGS[id]!, code: 'fixture-code', isDefault: true })),
+  } as unknown as CellConfig;
 }
 
 /** Deterministic, distinct metric values per (recipe, scorer, ood, seed). */
 function row(recipe: string, scorer: string, ood: string, seed: number, k: number): ResultRow {
+  // scorerKey: the scorer configuration that produced the row (configuration identity)
   const r = recipe === 'baseline' ? 0 : 1;
   const s = SCORERS.indexOf(scorer as (typeof SCORERS)[number]);
   const auroc = 0.7 + 0.06 * s + 0.03 * r + 0.01 * seed + 0.02 * k;
-  return { scorer, ood, fpr95: 0.9 - 0.1 * s - 0.05 * r + 0.02 * seed - 0.03 * k, auroc, auprIn: auroc - 0.05, auprOut: auroc - 0.1, idAcc: 0.8 + 0.08 * r + 0.01 * seed };
+  return { scorer, scorerKey: `${scorer}-fixture`, ood, fpr95: 0.9 - 0.1 * s - 0.05 * r + 0.02 * seed - 0.03 * k, auroc, auprIn: auroc - 0.05, auprOut: auroc - 0.1, idAcc: 0.8 + 0.08 * r + 0.01 * seed };
 }
 
 function cell(benchmark: string, modalities: string[], recipe: string, seed: number, oods: string[]): FinishedCell {

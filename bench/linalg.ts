@@ -4,13 +4,17 @@
  *   bun bench/linalg.ts                 # full scale (several minutes, ~2 GB of memory)
  *   bun bench/linalg.ts --scale 0.25    # every dimension scaled (quick look)
  *   bun bench/linalg.ts --full-eigh     # also the full eigh (Mahalanobis' pinvh fallback)
+ *   bun bench/linalg.ts --threads 1     # float64 products on one thread (default: every core)
+ *   bun bench/linalg.ts --path js       # the TypeScript kernel instead of the wasm one
  *
  * Shapes: Kinetics-600 near-OOD fit split (22,549 rows) with video+flow features (D = 4352);
  * ViM's principal subspace (k = 256); 15,000 query rows against the 229-class fused head.
  * The synthetic features have a decaying spectrum (64 latent directions plus column-scaled
  * noise), like real embeddings, so eighTop meets clustered small eigenvalues too.
  */
+import { initCompute } from '../methods/compute/index.ts';
 import { cholesky, solveLowerRows } from '../methods/linalg/cholesky.ts';
+import { setGemmPath, type GemmPath } from '../methods/linalg/gemm-wasm.ts';
 import { eigh, eighTop } from '../methods/linalg/eigh.ts';
 import { gemmInto, matmul, matmulABt, matmulAtB } from '../methods/linalg/gemm.ts';
 import { gram } from '../methods/linalg/gram.ts';
@@ -22,6 +26,9 @@ function arg(name: string): string | undefined {
 }
 const scale = Number(arg('--scale') ?? 1);
 const fullEigh = process.argv.includes('--full-eigh');
+const threadsArg = arg('--threads');
+await initCompute(threadsArg === undefined ? {} : { threads: Number(threadsArg) });
+setGemmPath((arg('--path') ?? 'auto') as GemmPath);
 const dim = (x: number) => Math.max(8, Math.round(x * scale));
 
 const N = dim(22549);
@@ -134,4 +141,5 @@ if (fullEigh) {
   });
 }
 
-console.log(JSON.stringify({ scale, runtime: `bun ${Bun.version}`, results }, null, 2));
+console.log(JSON.stringify({ scale, runtime: `bun ${Bun.version}`, threads: threadsArg ?? 'all', path: arg('--path') ?? 'auto', results }, null, 2));
+process.exit(0); // the compute workers are unref'd, but exit promptly anyway

@@ -5,7 +5,7 @@ const error = { type: 'object', properties: { error: { type: 'string' }, paramet
 const badRequest = json(error, 'A query parameter is invalid (`parameter` names it)');
 const notFound = json(error, 'No such resource');
 const q = (name: string, description: string, schema: object = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema });
-const modalities = q('modalities', 'a modality set, names separated by "," or "+" in any order, e.g. video,audio');
+const modalities = q('modalities', 'a modality set, names separated by "," or "+" in any order, e.g. video,audio; each must be a modality of some benchmark (an unknown name is 400)');
 const page = [
   q('limit', 'page size (1-1000, default 100)', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
   q('offset', 'rows to skip (default 0)', { type: 'integer', minimum: 0, default: 0 }),

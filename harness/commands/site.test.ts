@@ -249,7 +249,9 @@ test('bun harness site build builds every page from the database, without JavaSc
   expect(existsSync(join(out, 'favicon.svg'))).toBe(true);
 
   const near = page(out, 'benchmarks/synthetic-near/index.html');
-  for (const row of await leaderboard('synthetic-near')) {
+  const nearRows = await leaderboard('synthetic-near');
+  expect(nearRows.length).toBe(6); // 2 recipes x 3 scorers
+  for (const row of nearRows) {
     expect(near).toContain(`data-sort="${row.auroc.mean}"`);
     expect(near).toContain(`<span class="v">${(row.auroc.mean * 100).toFixed(2)}</span>`);
     expect(near).toContain(`<span class="v">${(row.fpr95.mean * 100).toFixed(2)}</span>`);

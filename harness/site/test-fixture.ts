@@ -23,7 +23,7 @@ function config(benchmark: string, modalities: string[], recipe: string, seed: n
     training: { epochs: 3, lr: 1e-4 },
     seed,
     split: 0,
-    backend: 'cpu',
+    backend: 'wasm',
     trainingCode: 'fixture-code',
     defaultTraining: true,
     scorers: SCORERS.map((id) => ({ id, key: `${id}-fixture`, settings: SCORER_SETTINGS[id]!, code: 'fixture-code', isDefault: true })),

@@ -33,7 +33,7 @@ function data(): { benchmark: Benchmark; data: BenchmarkData } {
   };
   const d: BenchmarkData = { train: split(ROWS), val: split(64), test: split(16), ood: new Map([['near', { features: split(16).features }]]) };
   const benchmark: Benchmark = {
-    id: 'encoder-cost', title: 'encoder cost', setting: 'near', classNames: Array.from({ length: C }, (_, i) => `c${i}`),
+    id: 'encoder-cost', title: 'encoder cost', origin: 'generated', setting: 'near', classNames: Array.from({ length: C }, (_, i) => `c${i}`),
     modalities: [{ name: 'video', dim: 2304 }, { name: 'flow', dim: 2048 }], modalitySets: [['video', 'flow']], splits: 1, fitSplit: 'train',
     training: { epochs: { baseline: 2, a2d: 2, a2dNpmix: 2 }, a2dWeight: 1, npmix: { a2d: 0.5, ood: 0.5, ent: 0.5, startEpoch: 0 }, encoder: 'adapter' },
     availability: () => ({ available: true }), load: async () => d,

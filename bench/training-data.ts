@@ -23,7 +23,7 @@ export function benchData(steps: number): { benchmark: Benchmark; data: Benchmar
   };
   const data: BenchmarkData = { train: split(rows), val: split(BATCH), test: split(BATCH), ood: new Map([['near', { features: split(BATCH).features }]]) };
   const benchmark: Benchmark = {
-    id: 'bench', title: 'bench', setting: 'near',
+    id: 'bench', title: 'bench', origin: 'generated', setting: 'near',
     classNames: Array.from({ length: CLASSES }, (_, i) => `c${i}`),
     modalities: [{ name: 'video', dim: DIMS[0]! }, { name: 'flow', dim: DIMS[1]! }],
     modalitySets: [['video', 'flow']], splits: 1, fitSplit: 'train',

@@ -15,3 +15,13 @@ export async function asInputError<T>(fn: () => Promise<T>): Promise<T> {
     throw new InputError(e instanceof Error ? e.message : String(e));
   }
 }
+
+/** `asInputError` for synchronous work. */
+export function asInputErrorSync<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(e instanceof Error ? e.message.split('\n')[0]! : String(e));
+  }
+}

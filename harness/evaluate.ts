@@ -2,6 +2,7 @@ import { rowArgmax } from '../methods/logits.ts';
 import type { FitContext, ModelOutputs, SplitOutputs } from '../methods/outputs.ts';
 import type { Scorer } from '../methods/scorer.ts';
 import { InputError } from './errors.ts';
+import { parseScorerSettings } from './scorer-settings.ts';
 import { accuracy, oodMetrics } from './metrics/ood.ts';
 
 /** One line of the benchmark's result table: one scorer on one OOD set. All values are fractions. */
@@ -69,14 +70,7 @@ export function evaluate(outputs: ModelOutputs, runs: readonly ScorerRun[], opti
   }
   const labels = outputs.id.test.labels;
   if (!labels) throw new InputError('ID test outputs have no labels: ID accuracy cannot be computed');
-  const settings = runs.map((run) => {
-    const parsed = run.scorer.settings.safeParse(run.settings ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new InputError(`settings of scorer ${run.scorer.id}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    }
-    return parsed.data;
-  });
+  const settings = runs.map((run) => parseScorerSettings(run.scorer, run.settings ?? {}));
 
   const ctx: FitContext = {
     fit: fitSplit ?? unloaded(options.fitSplit),

@@ -1,4 +1,5 @@
 import { SCORERS, scorerById } from '../methods/scorers/index.ts';
+import { scorerSettingNames } from './scorer-settings.ts';
 import { InputError } from './errors.ts';
 import type { ScorerRun } from './evaluate.ts';
 
@@ -10,7 +11,10 @@ export function selectScorers(ids: string | undefined, sets: readonly string[] =
     const m = /^([a-z0-9_-]+)\.([A-Za-z0-9_]+)=(.+)$/.exec(assignment);
     if (!m) throw new InputError(`--set ${assignment}: expected SCORER.SETTING=VALUE, e.g. knn.k=50`);
     const [, scorer, key, raw] = m as unknown as [string, string, string, string];
-    if (!scorerById(scorer)) throw new InputError(`--set ${assignment}: unknown scorer "${scorer}"`);
+    const found = scorerById(scorer);
+    if (!found) throw new InputError(`--set ${assignment}: unknown scorer "${scorer}"; known: ${SCORERS.map((s) => s.id).join(', ')}`);
+    const known = scorerSettingNames(found);
+    if (!known.includes(key)) throw new InputError(`--set ${assignment}: scorer ${scorer} has no setting "${key}"; known: ${known.length ? known.join(', ') : '(none)'}`);
     let value: unknown;
     try {
       value = JSON.parse(raw);

@@ -40,7 +40,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { matrix, type Matrix } from '../../methods/linalg/matrix.ts';
 import type { BenchmarkData, ModalitySpec, SplitData } from '../benchmark.ts';
@@ -172,8 +172,24 @@ export interface FeatureFolderContents {
 
 /** Reads a feature folder into BenchmarkData; throws FeatureFolderError on anything unusable. */
 export async function readFeatureFolder(dir: string, spec: FeatureFolderSpec, options: ReadFeatureFolderOptions): Promise<FeatureFolderContents> {
-  const manifest = await readManifest(dir, spec);
-  const manifestPath = join(dir, MANIFEST_FILE);
+  return readFeatureData(dir, spec, await readManifest(dir, spec), join(dir, MANIFEST_FILE), options);
+}
+
+/** The files a load with these modalities reads (for the data fingerprint), given a valid manifest. */
+export function featureFolderFiles(dir: string, spec: Pick<FeatureFolderSpec, 'oodSets'>, manifest: Pick<FeatureManifest, 'splits'>, modalities: readonly string[], manifestPath = join(dir, MANIFEST_FILE)): string[] {
+  const keys = [...ID_SPLITS, ...spec.oodSets.map((o) => oodSplitKey(o.name)).filter((k) => manifest.splits[k] !== undefined)];
+  return [
+    manifestPath,
+    ...keys.flatMap((k) => [...modalities.map((m) => join(dir, featureFileName(k, m))), ...((ID_SPLITS as readonly string[]).includes(k) ? [join(dir, labelFileName(k))] : [])]),
+  ];
+}
+
+/**
+ * Reads the arrays a manifest describes (from manifest.json, or from a benchmark declaration
+ * that carries the same fields); `manifestPath` is the file errors name for manifest fields.
+ */
+export async function readFeatureData(dir: string, spec: FeatureFolderSpec, manifest: FeatureManifest, manifestPath: string, options: ReadFeatureFolderOptions): Promise<FeatureFolderContents> {
+  const manifestName = basename(manifestPath);
   const warnings: string[] = [];
   const dims = new Map<string, number>();
   for (const name of options.modalities) {
@@ -205,10 +221,10 @@ export async function readFeatureFolder(dir: string, spec: FeatureFolderSpec, op
     const rows = manifest.splits[key]!;
     const features: Record<string, Matrix> = {};
     for (const name of options.modalities) {
-      features[name] = await readFeatureFile(join(dir, featureFileName(key, name)), rows, dims.get(name)!, `splits.${key}`, `modalities[${manifest.modalities.findIndex((m) => m.name === name)}].dim`);
+      features[name] = await readFeatureFile(join(dir, featureFileName(key, name)), rows, dims.get(name)!, `${manifestName} splits.${key}`, `${manifestName} modalities[${manifest.modalities.findIndex((m) => m.name === name)}].dim`);
     }
     if (!withLabels) return { features };
-    const labels = await readLabelFile(join(dir, labelFileName(key)), rows, spec.numClasses, `splits.${key}`);
+    const labels = await readLabelFile(join(dir, labelFileName(key)), rows, spec.numClasses, `${manifestName} splits.${key}`);
     return { features, labels };
   };
 
@@ -244,8 +260,8 @@ async function readFeatureFile(path: string, rows: number, cols: number, rowFiel
   if (a.dtype !== 'float32' && a.dtype !== 'float64') throw new FeatureFolderError(`${path}: dtype ${a.dtype}, expected float32 or float64`);
   if (a.shape.length !== 2) throw new FeatureFolderError(`${path}: shape (${a.shape.join(', ')}), expected 2-D (${rows}, ${cols})`);
   const [n, d] = a.shape as [number, number];
-  if (n !== rows) throw new FeatureFolderError(`${path}: ${n} rows, but manifest.json ${rowField} says ${rows}`);
-  if (d !== cols) throw new FeatureFolderError(`${path}: ${d} columns, but manifest.json ${colField} says ${cols}`);
+  if (n !== rows) throw new FeatureFolderError(`${path}: ${n} rows, but ${rowField} says ${rows}`);
+  if (d !== cols) throw new FeatureFolderError(`${path}: ${d} columns, but ${colField} says ${cols}`);
   const data = a.dtype === 'float64' ? a.data : new Float64Array(a.data);
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) throw new FeatureFolderError(`${path}: row ${Math.floor(i / cols)} column ${i % cols} is ${data[i]}, expected finite numbers only`);
@@ -257,7 +273,7 @@ async function readLabelFile(path: string, rows: number, numClasses: number, row
   const a = await readArray(path);
   if (a.dtype !== 'int64' && a.dtype !== 'int32') throw new FeatureFolderError(`${path}: dtype ${a.dtype}, expected int64 labels`);
   if (a.shape.length !== 1) throw new FeatureFolderError(`${path}: shape (${a.shape.join(', ')}), expected 1-D (${rows},)`);
-  if (a.shape[0] !== rows) throw new FeatureFolderError(`${path}: ${a.shape[0]} labels, but manifest.json ${rowField} says ${rows}`);
+  if (a.shape[0] !== rows) throw new FeatureFolderError(`${path}: ${a.shape[0]} labels, but ${rowField} says ${rows}`);
   const labels = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     const y = Number(a.data[i]!);

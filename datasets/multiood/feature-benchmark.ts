@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark } from '../benchmark.ts';
 import { resolveDataDir } from '../data-dir.ts';
-import { MANIFEST_FILE, readFeatureFolder, type FeatureFolderSpec } from '../feature-folder/feature-folder.ts';
+import { featureFolderFiles, MANIFEST_FILE, readFeatureFolder, type FeatureFolderSpec, type FeatureManifest } from '../feature-folder/feature-folder.ts';
 import { trainingDefaultsFor, type MultioodDefinition } from './definitions.ts';
 
 /** `<dataDir>/multiood/<benchmark-id>`: where a MultiOOD benchmark's feature folder lives. */
@@ -41,6 +41,8 @@ export function multioodBenchmark(def: MultioodDefinition, options: MultioodBenc
   return {
     id: def.id,
     title: def.title,
+    origin: 'multiood',
+    description: `MultiOOD (Dong et al., NeurIPS 2024) ${def.title}: embeddings extracted by the user from the benchmark's videos (see the folder's manifest for the backbone and the extraction).`,
     setting: def.setting,
     // Names only where the definition states them; see definitions.ts for why.
     classNames: def.classNames ?? Array.from({ length: def.idClasses }, (_, i) => `class ${i}`),
@@ -51,6 +53,11 @@ export function multioodBenchmark(def: MultioodDefinition, options: MultioodBenc
     training: def.training,
     trainingFor: (modalities) => trainingDefaultsFor(def, modalities),
     ...(def.extrapolated ? { extrapolated: def.extrapolated } : {}),
+    dataFiles(o) {
+      const dir = featureFolderPath(def, o.dataDir);
+      const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as FeatureManifest;
+      return featureFolderFiles(dir, featureFolderSpec(def), manifest, o.modalities);
+    },
     availability(dataDir?: string) {
       const dir = featureFolderPath(def, dataDir);
       return existsSync(join(dir, MANIFEST_FILE)) ? { available: true } : { available: false, hint: featureFolderHint(def, dataDir) };

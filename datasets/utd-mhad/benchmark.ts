@@ -41,7 +41,7 @@ import { Random } from '../../methods/random.ts';
 import type { Benchmark, BenchmarkData, LoadOptions, SplitData, TrainingDefaults } from '../benchmark.ts';
 import { cacheDir as defaultCacheDir, resolveDataDir } from '../data-dir.ts';
 import { extractModality, type ExtractStats } from './cache.ts';
-import { listSequences, modalityFolder, UTD_ACTIONS, UTD_FOLDER, UTD_TEST_SUBJECTS, UTD_TRAIN_SUBJECTS, type Sequence } from './catalog.ts';
+import { listSequences, modalityFolder, sequenceFile, UTD_ACTIONS, UTD_FOLDER, UTD_TEST_SUBJECTS, UTD_TRAIN_SUBJECTS, type Sequence } from './catalog.ts';
 import { featureDim, UTD_MODALITIES, type UtdModality } from './features.ts';
 
 export const UTD_BENCHMARK_ID = 'utd-mhad-near';
@@ -212,6 +212,8 @@ export function utdMhadNearBenchmark(options: UtdBenchmarkOptions = {}): Benchma
   return {
     id: UTD_BENCHMARK_ID,
     title: 'UTD-MHAD Near-OOD (inertial, skeleton, depth; 14 ID / 13 OOD actions, cross-subject)',
+    origin: 'dataset',
+    description: 'UTD-MHAD (Chen, Jafari, Kehtarnavaz, ICIP 2015): 861 sequences of 27 actions by 8 subjects, inertial, skeleton and depth; cross-subject protocol, features computed by this project.',
     setting: 'near',
     classNames: utdClassNames(0),
     modalities: UTD_MODALITIES.map((name) => ({ name, dim: featureDim(name) })),
@@ -220,6 +222,11 @@ export function utdMhadNearBenchmark(options: UtdBenchmarkOptions = {}): Benchma
     fitSplit: 'train',
     training: UTD_TRAINING,
     availability: (dataDir) => utdAvailability(dataDir),
+    dataFiles(o) {
+      const root = utdRoot(o.dataDir);
+      const modalities = o.modalities.filter((m): m is UtdModality => (UTD_MODALITIES as readonly string[]).includes(m));
+      return listSequences(root, modalities).flatMap((seq) => modalities.map((m) => sequenceFile(root, seq, m)));
+    },
     async load(o: LoadOptions): Promise<BenchmarkData> {
       const split = o.split ?? 0;
       checkSplit(split);

@@ -12,12 +12,13 @@ import { checkFeatureFolderAgainstSplitLists } from '../../datasets/multiood/che
 import { MULTIOOD_DEFINITIONS, multioodDefinitionById, type MultioodDefinition } from '../../datasets/multiood/definitions.ts';
 import { generatedShapeOf, writeGeneratedFolder } from '../../datasets/synthetic/generated-folder.ts';
 import { featureFolderHint, featureFolderPath, featureFolderSpec } from '../../datasets/multiood/feature-benchmark.ts';
-import { BENCHMARKS, benchmarkById } from '../../datasets/registry.ts';
-import { asInputError, InputError } from '../errors.ts';
+import { BENCHMARKS, benchmarkCatalog, findBenchmark } from '../../datasets/registry.ts';
+import { asInputError, asInputErrorSync, InputError } from '../errors.ts';
 
 export interface DatasetRow {
   readonly id: string;
   readonly title: string;
+  readonly origin: Benchmark['origin'];
   readonly setting: 'near' | 'far';
   readonly modalities: readonly { readonly name: string; readonly dim: number }[];
   readonly modalitySets: readonly (readonly string[])[];
@@ -34,6 +35,7 @@ export function datasetRow(b: Benchmark, dataDir?: string): DatasetRow {
   return {
     id: b.id,
     title: b.title,
+    origin: b.origin,
     setting: b.setting,
     modalities: b.modalities.map(({ name, dim }) => ({ name, dim })),
     modalitySets: b.modalitySets,
@@ -46,16 +48,25 @@ export function datasetRow(b: Benchmark, dataDir?: string): DatasetRow {
 
 const setName = (set: readonly string[]) => set.map((m) => m[0]!.toUpperCase()).join('+');
 
-function listDatasets(flags: { json?: boolean; dataDir?: string }): void {
-  const rows = BENCHMARKS.map((b) => datasetRow(b, flags.dataDir));
+interface SourceFlags {
+  dataDir?: string;
+  benchmarkDir?: string[];
+}
+
+const sourcesOf = (flags: SourceFlags) => ({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), benchmarkDirs: flags.benchmarkDir ?? [] });
+
+function listDatasets(flags: { json?: boolean } & SourceFlags): void {
+  const catalog = benchmarkCatalog(sourcesOf(flags));
+  const rows = catalog.benchmarks.map((b) => datasetRow(b, flags.dataDir));
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
-  const table = new Table({ head: ['id', 'setting', 'modalities', 'sets', 'ID classes', 'train/val/test', 'OOD', 'here'], ...tableStyle() });
+  const table = new Table({ head: ['id', 'data', 'setting', 'modalities', 'sets', 'ID classes', 'train/val/test', 'OOD', 'here'], ...tableStyle() });
   for (const r of rows) {
     table.push([
       r.id,
+      ORIGIN_WORDS[r.origin],
       r.setting,
       r.modalities.map((m) => `${m.name} ${m.dim}`).join(', '),
       r.modalitySets.map(setName).join(', '),
@@ -68,9 +79,22 @@ function listDatasets(flags: { json?: boolean; dataDir?: string }): void {
   process.stdout.write(`${table.toString()}\n`);
   const missing = rows.filter((r) => !r.available && r.hint);
   if (missing.length) process.stdout.write(`\nNot here (data folder ${resolveDataDir(flags.dataDir)}):\n${missing.map((r) => `  ${r.id}: ${r.hint}`).join('\n')}\n`);
+  if (catalog.problems.length) process.stdout.write(`\nDeclared benchmarks that cannot be used:\n${catalog.problems.map((p) => `  ${p}`).join('\n')}\n`);
 }
 
+/** How `datasets list` and `info` name a benchmark's origin. */
+const ORIGIN_WORDS: Record<Benchmark['origin'], string> = {
+  generated: 'generated',
+  multiood: 'MultiOOD (your features)',
+  dataset: 'public dataset',
+  user: 'user-provided',
+};
+
 interface DatasetInfo extends DatasetRow {
+  readonly description?: string;
+  readonly extrapolated?: readonly string[];
+  /** class partitions: the ID and OOD classes of each dataset split */
+  readonly partitions?: readonly { readonly id: readonly string[]; readonly ood: readonly string[] }[];
   readonly fitSplit: 'train' | 'val';
   readonly training: Benchmark['training'];
   readonly classNames?: readonly string[];
@@ -92,7 +116,15 @@ async function datasetInfo(b: Benchmark, dataDir?: string): Promise<DatasetInfo>
   const def = multioodDefinitionById(b.id);
   const row = datasetRow(b, dataDir);
   const generic = !b.classNames.every((n, i) => n === `class ${i}`);
-  const base = { ...row, fitSplit: b.fitSplit, training: b.training, ...(generic ? { classNames: b.classNames } : {}) };
+  const base = {
+    ...row,
+    ...(b.description ? { description: b.description } : {}),
+    fitSplit: b.fitSplit,
+    training: b.training,
+    ...(generic ? { classNames: b.classNames } : {}),
+    ...(b.extrapolated ? { extrapolated: b.extrapolated } : {}),
+    ...(b.partitions && b.partition ? { partitions: Array.from({ length: b.partitions.count }, (_, k) => b.partition!(k)) } : {}),
+  };
   if (!def) return base;
   const folder = featureFolderPath(def, dataDir);
   let manifest: FeatureManifest | undefined;
@@ -149,12 +181,15 @@ function renderInfo(i: DatasetInfo): string {
     `epochs baseline ${x.epochs.baseline}, A2D ${x.epochs.a2d}, A2D+NP-Mix ${x.epochs.a2dNpmix}; A2D weight ${x.a2dWeight}; NP-Mix weights ${x.npmix.a2d}/${x.npmix.ood}/${x.npmix.ent} from epoch ${x.npmix.startEpoch}; encoder ${encoderWords(x)}${x.noDropout?.length ? `; no dropout on ${x.noDropout.join(', ')}` : ''}`;
   const lines = [
     `${i.id}: ${i.title}`,
+    `  data           ${ORIGIN_WORDS[i.origin]}${i.description ? `: ${i.description}` : ''}`,
     `  setting        ${i.setting}`,
     `  modalities     ${i.modalities.map((m) => `${m.name} ${m.dim}`).join(', ')}`,
     `  modality sets  ${i.modalitySets.map((s) => s.join('+')).join(', ')} (first is the default)`,
     `  ID classes     ${i.idClasses}${i.classNames ? ` (${i.classNames.join(', ')})` : ''}`,
     `  fit split      ${i.fitSplit} (KNN, Mahalanobis, ViM)`,
     `  training       ${trainingLine(t)}`,
+    ...(i.partitions ?? []).map((p, k) => `  split ${k}        ID ${p.id.join(', ')} | OOD ${p.ood.join(', ')}`),
+    ...(!i.multiood ? (i.extrapolated ?? []).map((x) => `  extrapolated   ${x}`) : []),
   ];
   const m = i.multiood;
   if (m) {
@@ -184,10 +219,11 @@ function renderInfo(i: DatasetInfo): string {
   return lines.join('\n');
 }
 
-function requireBenchmark(id: string): Benchmark {
-  const b = benchmarkById(id);
+function requireBenchmark(id: string, flags: SourceFlags = {}): Benchmark {
+  const b = asInputErrorSync(() => findBenchmark(id, sourcesOf(flags)));
   if (b) return b;
-  throw new InputError(`unknown dataset "${id}"; known: ${BENCHMARKS.map((x) => x.id).join(', ')}${BENCHMARKS.some((x) => x.id === UTD_MHAD_ID) ? '' : `, ${UTD_MHAD_ID} (fetch only)`}`);
+  const known = benchmarkCatalog(sourcesOf(flags)).benchmarks;
+  throw new InputError(`unknown dataset "${id}"; known: ${known.map((x) => x.id).join(', ')}${known.some((x) => x.id === UTD_MHAD_ID) ? '' : `, ${UTD_MHAD_ID} (fetch only)`}`);
 }
 
 async function fetchDataset(id: string, flags: { dataDir?: string; baseUrl?: string }): Promise<void> {
@@ -212,10 +248,16 @@ async function fetchDataset(id: string, flags: { dataDir?: string; baseUrl?: str
   throw new InputError(`${id} cannot be fetched by the harness${a.hint ? `: ${a.hint}` : ''}`);
 }
 
-async function checkDataset(id: string, flags: { splitLists: string; dataDir?: string; json?: boolean }): Promise<void> {
+async function checkDataset(id: string, flags: { splitLists?: string; json?: boolean } & SourceFlags): Promise<void> {
   const def = multioodDefinitionById(id);
-  if (!def) throw new InputError(`${id}: only the MultiOOD benchmarks have split lists to check against (${BENCHMARKS.filter((b) => multioodDefinitionById(b.id)).map((b) => b.id).join(', ')})`);
-  const report = await asInputError(() => checkFeatureFolderAgainstSplitLists(def, featureFolderPath(def, flags.dataDir), flags.splitLists));
+  if (!def) {
+    const b = requireBenchmark(id, flags);
+    if (b.origin === 'user' || b.dataFiles) return checkLoadable(b, flags);
+  }
+  if (def && !flags.splitLists) throw new InputError(`${id}: --split-lists <dir> is required (your MultiOOD checkout, to compare the folder with its split lists)`);
+  if (!def || !flags.splitLists) throw new InputError(`${id}: only the MultiOOD benchmarks have split lists to check against (${BENCHMARKS.filter((b) => multioodDefinitionById(b.id)).map((b) => b.id).join(', ')})`);
+  const splitLists = flags.splitLists;
+  const report = await asInputError(() => checkFeatureFolderAgainstSplitLists(def, featureFolderPath(def, flags.dataDir), splitLists));
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
@@ -227,6 +269,39 @@ async function checkDataset(id: string, flags: { splitLists: string; dataDir?: s
   if (!report.ok) throw new InputError(`${id}: the feature folder does not match the split lists (${report.splits.filter((s) => s.problems.length).map((s) => s.split).join(', ')})`);
 }
 
+/**
+ * Checks a benchmark's folder alone (declared benchmarks): every split and modality is read and
+ * validated (shape, dtype, NaN/Inf, labels in range), and every ID class must have rows in each
+ * ID split. For class partitions, every split k is drawn and checked.
+ */
+async function checkLoadable(b: Benchmark, flags: { json?: boolean } & SourceFlags): Promise<void> {
+  const modalities = b.modalities.map((m) => m.name);
+  const report: { split: number; classes: string[]; rows: Record<string, number>; problems: string[] }[] = [];
+  for (let k = 0; k < b.splits; k++) {
+    const data = await asInputError(() => b.load({ modalities, split: k, ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) }));
+    const names = b.partition ? [...b.partition(k).id] : [...b.classNames];
+    const problems: string[] = [];
+    const rows: Record<string, number> = {};
+    for (const [name, s] of [['train', data.train], ['val', data.val], ['test', data.test]] as const) {
+      rows[name] = s.labels!.length;
+      const counts = new Array<number>(names.length).fill(0);
+      for (const y of s.labels!) counts[y]!++;
+      const empty = names.filter((_, c) => counts[c] === 0);
+      if (empty.length) problems.push(`${name}: no rows of ${empty.join(', ')}`);
+    }
+    for (const [name, s] of data.ood) rows[`OOD ${name}`] = s.features[modalities[0]!]!.rows;
+    report.push({ split: k, classes: names, rows, problems });
+  }
+  if (flags.json) process.stdout.write(`${JSON.stringify({ benchmark: b.id, ok: report.every((r) => !r.problems.length), splits: report }, null, 2)}\n`);
+  else {
+    const table = new Table({ head: ['split', 'ID classes', 'rows', 'problems'], ...tableStyle() });
+    for (const r of report) table.push([r.split, r.classes.join(', '), Object.entries(r.rows).map(([k, n]) => `${k} ${n}`).join(', '), r.problems.join('; ') || 'ok']);
+    process.stdout.write(`${b.id}: every split, modality and label read and checked\n${table.toString()}\n`);
+  }
+  const bad = report.filter((r) => r.problems.length);
+  if (bad.length) throw new InputError(`${b.id}: split ${bad[0]!.split}: ${bad[0]!.problems[0]}`);
+}
+
 export function datasetsCommand(): Command {
   const dataDirHelp = 'data folder (default: $MULTIOOD_DATA, else ~/.multiood/data)';
   const command = new Command('datasets').description('List, describe, fetch and check the benchmarks\' data');
@@ -235,15 +310,17 @@ export function datasetsCommand(): Command {
     .description('Every registered benchmark: setting, modalities, classes, split sizes, whether its data is here')
     .option('--data-dir <dir>', dataDirHelp)
     .option('--json', 'print JSON instead of a table')
-    .action((flags: { json?: boolean; dataDir?: string }) => listDatasets(flags));
+    .option('--benchmark-dir <dir>', 'a declared benchmark\'s folder; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .action((flags: { json?: boolean } & SourceFlags) => listDatasets(flags));
   command
     .command('info')
     .description('Everything the harness knows about one benchmark, and where its data goes')
     .argument('<id>', 'benchmark id (see datasets list)')
     .option('--data-dir <dir>', dataDirHelp)
+    .option('--benchmark-dir <dir>', 'a declared benchmark\'s folder; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print JSON')
-    .action(async (id: string, flags: { json?: boolean; dataDir?: string }) => {
-      const info = await datasetInfo(requireBenchmark(id), flags.dataDir);
+    .action(async (id: string, flags: { json?: boolean } & SourceFlags) => {
+      const info = await datasetInfo(requireBenchmark(id, flags), flags.dataDir);
       process.stdout.write(flags.json ? `${JSON.stringify(info, null, 2)}\n` : `${renderInfo(info)}\n`);
     });
   command
@@ -255,12 +332,13 @@ export function datasetsCommand(): Command {
     .action((id: string, flags: { dataDir?: string; baseUrl?: string }) => fetchDataset(id, flags));
   command
     .command('check')
-    .description('Check a MultiOOD feature folder against the upstream split lists in your MultiOOD checkout')
-    .argument('<id>', 'MultiOOD benchmark id')
-    .requiredOption('--split-lists <dir>', 'your MultiOOD checkout (or a folder holding its split-list files)')
+    .description('Check a benchmark\'s data: a declared folder alone (shapes, dtypes, labels, NaN, class coverage), or a MultiOOD feature folder against the upstream split lists of your MultiOOD checkout')
+    .argument('<id>', 'benchmark id')
+    .option('--split-lists <dir>', 'MultiOOD benchmarks: your MultiOOD checkout (or a folder holding its split-list files)')
     .option('--data-dir <dir>', dataDirHelp)
+    .option('--benchmark-dir <dir>', 'a declared benchmark\'s folder; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print the report as JSON')
-    .action((id: string, flags: { splitLists: string; dataDir?: string; json?: boolean }) => checkDataset(id, flags));
+    .action((id: string, flags: { splitLists?: string; json?: boolean } & SourceFlags) => checkDataset(id, flags));
   command
     .command('generate')
     .description('Write a generated feature folder of a MultiOOD benchmark\'s exact shape (labelled as generated data) for measuring the harness at scale')

@@ -1,14 +1,16 @@
 import { Command, Option } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism, cpus, hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Benchmark } from '../../datasets/benchmark.ts';
-import { BENCHMARKS, benchmarkById } from '../../datasets/registry.ts';
+import { BENCHMARKS, benchmarkCatalog, findBenchmark } from '../../datasets/registry.ts';
+import { loadDeclaredBenchmarks } from '../../datasets/declared/declared-benchmark.ts';
+import { benchmarkRecord } from '../benchmark-record.ts';
 import { parseOverrideAssignments, type RecipeOverrides } from '../../methods/training/recipe.ts';
 import { recipeById, RECIPES } from '../../methods/training/recipes/index.ts';
 import { BACKEND_NAMES, type BackendName } from '../backend.ts';
-import { InputError } from '../errors.ts';
-import { cellLabel, estimateCellSeconds, MAIN_RECIPES, parseIntList, parseShard, planGrid, shardCells, type GridPlan } from '../grid/plan.ts';
+import { asInputError, asInputErrorSync, InputError } from '../errors.ts';
+import { cellLabel, estimateCellSeconds, fingerprintGrid, MAIN_RECIPES, parseIntList, parseShard, planGrid, shardCells, type GridPlan } from '../grid/plan.ts';
 import { formatDuration, gridProgress, summaryLine } from '../grid/progress.ts';
 import { runGrid, workerPool } from '../grid/runner.ts';
 import { selectScorers } from '../scorer-selection.ts';
@@ -38,6 +40,7 @@ interface RunFlags {
   workers?: string;
   db: string;
   dataDir?: string;
+  benchmarkDir: string[];
   json?: boolean;
   shard?: string;
   dryRun?: boolean;
@@ -63,25 +66,32 @@ export interface ResolvedRun {
   readonly cells: GridPlan['cells'];
   readonly skippedBenchmarks: readonly { readonly id: string; readonly hint?: string }[];
   readonly shard: { readonly k: number; readonly n: number } | null;
+  readonly benchmarks: readonly Benchmark[];
 }
 
-/** Flags -> plan (no side effects). */
-export function resolveRun(flags: RunFlags): ResolvedRun {
-  if (!flags.all && !flags.benchmark && !flags.recipes) throw new InputError('say what to run: --all, or --benchmark / --recipes');
-  const named = list(flags.benchmark);
+/** Flags -> plan (reads the data only to fingerprint it; writes nothing). */
+export async function resolveRun(flags: RunFlags): Promise<ResolvedRun> {
+  if (!flags.all && !flags.benchmark && !flags.recipes && !flags.benchmarkDir?.length) throw new InputError('say what to run: --all, or --benchmark / --benchmark-dir / --recipes');
+  const sources = { ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), benchmarkDirs: flags.benchmarkDir ?? [] };
+  const catalog = asInputErrorSync(() => benchmarkCatalog(sources));
+  // A folder given explicitly must be usable; one found under the data folder is reported and skipped.
+  if (sources.benchmarkDirs.length && catalog.problems.length) throw new InputError(catalog.problems[0]!);
+  // --benchmark-dir alone runs the benchmarks of those folders.
+  const fromDirs = loadDeclaredBenchmarks(sources.benchmarkDirs.map((d) => resolve(d))).benchmarks.map((b) => b.id);
+  const named = list(flags.benchmark) ?? (fromDirs.length && !flags.all ? fromDirs : undefined);
   let benchmarks: Benchmark[];
-  const skippedBenchmarks: { id: string; hint?: string }[] = [];
+  const skippedBenchmarks: { id: string; hint?: string }[] = catalog.problems.map((p) => ({ id: 'declared benchmark', hint: p }));
   if (named) {
     benchmarks = named.map((id) => {
-      const b = benchmarkById(id);
-      if (!b) throw new InputError(`--benchmark ${id}: unknown; known: ${BENCHMARKS.map((x) => x.id).join(', ')}`);
+      const b = asInputErrorSync(() => findBenchmark(id, sources));
+      if (!b) throw new InputError(`--benchmark ${id}: unknown; known: ${catalog.benchmarks.map((x) => x.id).join(', ')}`);
       const { available, hint } = b.availability(flags.dataDir);
       if (!available) throw new InputError(`--benchmark ${id}: its data is not here${hint ? `: ${hint}` : ''}`);
       return b;
     });
   } else {
     benchmarks = [];
-    for (const b of BENCHMARKS) {
+    for (const b of catalog.benchmarks) {
       const a = b.availability(flags.dataDir);
       if (a.available) benchmarks.push(b);
       else skippedBenchmarks.push({ id: b.id, ...(a.hint ? { hint: a.hint } : {}) });
@@ -100,20 +110,23 @@ export function resolveRun(flags: RunFlags): ResolvedRun {
   } catch (e) {
     throw new InputError(`--set ${e instanceof Error ? e.message : String(e)}`);
   }
+  const modalities = flags.modalities ? { modalities: list(flags.modalities) ?? [] } : {};
+  const dataFingerprints = await asInputError(() => fingerprintGrid({ benchmarks, ...modalities, ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) }));
   const plan = planGrid({
     benchmarks,
-    ...(flags.modalities ? { modalities: list(flags.modalities) ?? [] } : {}),
+    ...modalities,
     recipes,
     seeds: parseIntList('--seeds', flags.seeds),
     splits: parseIntList('--splits', flags.splits),
     scorers: selectScorers(flags.scorers, scorerSets),
     overrides,
     backend: flags.backend,
-    harnessVersion: pkg.version,
+    dataFingerprints,
     ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+    ...(sources.benchmarkDirs.length ? { benchmarkDirs: sources.benchmarkDirs.map((d) => resolve(d)) } : {}),
   });
   const shard = flags.shard ? parseShard(flags.shard) : null;
-  return { plan, cells: shard ? shardCells(plan.cells, shard.k, shard.n) : plan.cells, skippedBenchmarks, shard };
+  return { plan, cells: shard ? shardCells(plan.cells, shard.k, shard.n) : plan.cells, skippedBenchmarks, shard, benchmarks };
 }
 
 function planCounts(cells: GridPlan['cells']) {
@@ -131,7 +144,7 @@ function planCounts(cells: GridPlan['cells']) {
 }
 
 export async function runAction(flags: RunFlags, command = 'run'): Promise<void> {
-  const r = resolveRun(flags);
+  const r = await resolveRun(flags);
   const workers = flags.workers === undefined ? availableParallelism() : parseIntList('--workers', flags.workers)[0]!;
   if (workers < 1) throw new InputError('--workers: at least 1');
   const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -161,6 +174,7 @@ export async function runAction(flags: RunFlags, command = 'run'): Promise<void>
 
   mkdirSync(dirname(flags.db) || '.', { recursive: true });
   const store = openStore(flags.db);
+  store.recordBenchmarks(r.benchmarks.map(benchmarkRecord));
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -218,7 +232,8 @@ export function runCommand(): Command {
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES).default('wasm'))
     .option('--workers <n>', `parallel workers (default: one per core, ${availableParallelism()} here)`)
     .option('--db <path>', 'results database (trained outputs are cached in outputs/ beside it)', DEFAULT_DB)
-    .option('--data-dir <dir>', 'data folder (default: $MULTIOOD_DATA, else ~/.multiood/data)')
+    .option('--data-dir <dir>', 'data folder (default: $MULTIOOD_DATA, else ~/.multiood/data); declared benchmarks in <data-dir>/benchmarks/* are found too')
+    .option('--benchmark-dir <dir>', 'a declared benchmark\'s folder (benchmark.json + .npy files); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--shard <K/N>', 'run only the K-th of N deterministic parts of the plan (merge the databases with bun harness merge)')
     .option('--dry-run', 'print the plan (cells, counts, estimated time) and exit')
     .option('--json', 'print JSON (the plan with --dry-run, else the run summary) instead of text')

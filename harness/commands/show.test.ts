@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { cellId } from '../grid/cell-id.ts';
 import type { CellConfig, FinishedCell, ResultRow } from '../store/contract.ts';
 import { openStore } from '../store/index.ts';
+import { scorerConfig } from '../store/test-helpers.ts';
 import { leaderboardCsv, loadLeaderboard, renderLeaderboard } from './show.ts';
 
-function cell(benchmark: string, modalities: string[], recipe: string, seed: number, rows: Omit<ResultRow, 'auprIn' | 'auprOut'>[]): FinishedCell {
-  const config: CellConfig = { benchmark, dataFingerprint: 'fp', modalities, recipe, training: { epochs: 2 }, seed, split: 0, backend: 'wasm', harnessVersion: '0.1.0', scorers: { msp: {}, knn: {} } };
-  return { id: cellId(config), config, status: 'done', startedAt: 'a', endedAt: 'b', seconds: 1, results: rows.map((r) => ({ ...r, auprIn: 0.5, auprOut: 0.5 })) };
+function cell(benchmark: string, modalities: string[], recipe: string, seed: number, rows: Omit<ResultRow, 'auprIn' | 'auprOut' | 'scorerKey'>[]): FinishedCell {
+  const config: CellConfig = { benchmark, dataFingerprint: 'fp', modalities, recipe, training: { epochs: 2 }, seed, split: 0, backend: 'wasm', trainingCode: 't1', defaultTraining: true, scorers: [scorerConfig('msp'), scorerConfig('knn')] };
+  return { id: cellId(config), config, status: 'done', startedAt: 'a', endedAt: 'b', seconds: 1, results: rows.map((r) => ({ ...r, scorerKey: r.scorer, auprIn: 0.5, auprOut: 0.5 })) };
 }
 
 test('show: Table 1 blocks per recipe with the change against baseline, Far-OOD with the average column, CSV', () => {

@@ -117,14 +117,30 @@ export function leaderboardCsv(rows: readonly LeaderboardRow[]): string {
   return [CSV_COLUMNS.join(','), ...lines].join('\n');
 }
 
-/** Leaderboard rows of the database, for the chosen benchmarks (all when none). */
-export function loadLeaderboard(db: string, benchmarks?: readonly string[]): LeaderboardRow[] {
+/** Leaderboard rows of the database, for the chosen benchmarks (all when none): the ranked configurations, or all. */
+export function loadLeaderboard(db: string, benchmarks?: readonly string[], configurations: 'ranked' | 'all' = 'ranked'): LeaderboardRow[] {
   const store = openStore(db, { readonly: true });
   try {
-    return benchmarks?.length ? benchmarks.flatMap((benchmark) => store.queries.leaderboard({ benchmark })) : store.queries.leaderboard();
+    const options = { configurations };
+    return benchmarks?.length ? benchmarks.flatMap((benchmark) => store.queries.leaderboard({ benchmark }, options)) : store.queries.leaderboard({}, options);
   } finally {
     store.close();
   }
+}
+
+/**
+ * The configurations that are not ranked (other settings, backends, code versions or data), one
+ * line each with what differs from the ranked one: they are listed, never pooled into its mean.
+ */
+export function renderOtherConfigurations(rows: readonly LeaderboardRow[]): string {
+  const others = rows.filter((r) => !r.configuration.ranked && (r.ood === AVERAGE_OOD || !rows.some((x) => x.configuration.key === r.configuration.key && x.ood === AVERAGE_OOD)));
+  if (!others.length) return '';
+  const lines = others.map((r) => {
+    const what = `${r.benchmark} ${r.modalities} ${r.recipe} ${r.scorer}${r.ood === AVERAGE_OOD || r.ood === 'near' ? '' : ` (${r.ood})`}`;
+    const auroc = `${(r.auroc.mean * 100).toFixed(2)}${r.auroc.std === null ? '' : ` ±${(r.auroc.std * 100).toFixed(2)}`}`;
+    return `  ${what}: AUROC ${auroc}, FPR95 ${(r.fpr95.mean * 100).toFixed(2)}, n = ${r.n}; config ${r.configuration.key}: ${r.configuration.differences.join('; ')}`;
+  });
+  return `Other configurations (not ranked, never pooled with the ranked ones):\n${lines.join('\n')}`;
 }
 
 interface ShowFlags {
@@ -132,15 +148,21 @@ interface ShowFlags {
   db: string;
   json?: boolean;
   csv?: boolean;
+  allConfigurations?: boolean;
 }
 
 export function showAction(flags: ShowFlags): void {
   if (flags.json && flags.csv) throw new InputError('--json and --csv: choose one');
   const benchmarks = flags.benchmark?.split(',').map((s) => s.trim()).filter(Boolean);
-  const rows = loadLeaderboard(flags.db, benchmarks);
-  if (flags.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-  else if (flags.csv) process.stdout.write(`${leaderboardCsv(rows)}\n`);
-  else process.stdout.write(rows.length ? `${renderLeaderboard(rows)}\n` : `no results in ${flags.db}${benchmarks ? ` for ${benchmarks.join(', ')}` : ''} (run: bun harness run --all)\n`);
+  const all = loadLeaderboard(flags.db, benchmarks, flags.allConfigurations ? 'all' : 'ranked');
+  if (flags.json) process.stdout.write(`${JSON.stringify(all)}\n`);
+  else if (flags.csv) process.stdout.write(`${leaderboardCsv(all)}\n`);
+  else {
+    const ranked = all.filter((r) => r.configuration.ranked);
+    const others = renderOtherConfigurations(loadLeaderboard(flags.db, benchmarks, 'all'));
+    const text = [ranked.length ? renderLeaderboard(ranked) : '', others].filter(Boolean).join('\n\n');
+    process.stdout.write(text ? `${text}\n` : `no results in ${flags.db}${benchmarks ? ` for ${benchmarks.join(', ')}` : ''} (run: bun harness run --all)\n`);
+  }
 }
 
 export function showCommand(): Command {
@@ -150,5 +172,6 @@ export function showCommand(): Command {
     .option('--db <path>', 'results database', DEFAULT_DB)
     .option('--json', 'print the leaderboard rows as one JSON array (fractions)')
     .option('--csv', 'print the leaderboard rows as CSV (fractions)')
+    .option('--all-configurations', 'with --json/--csv: every configuration (the ranked ones are marked), not only the ranked ones')
     .action((flags: ShowFlags) => showAction(flags));
 }

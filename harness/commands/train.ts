@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
 import type { Benchmark } from '../../datasets/benchmark.ts';
-import { BENCHMARKS, benchmarkById } from '../../datasets/registry.ts';
+import { BENCHMARKS, benchmarkCatalog, findBenchmark } from '../../datasets/registry.ts';
 import { parseOverrideAssignments, type RecipeOverrides, type TrainingRecipe } from '../../methods/training/recipe.ts';
 import { RECIPES, recipeById } from '../../methods/training/recipes/index.ts';
 import type { EpochRecord, TrainProgress } from '../../methods/training/train.ts';
 import { BACKEND_NAMES, initBackend, type BackendName } from '../backend.ts';
-import { InputError } from '../errors.ts';
+import { asInputErrorSync, InputError } from '../errors.ts';
 import { runTraining, type ProgressSink, type TrainingRun } from '../pipeline.ts';
 import { renderPaperTable } from '../report/paper-table.ts';
 import { selectScorers } from '../scorer-selection.ts';
@@ -84,6 +84,7 @@ interface TrainFlags {
   scorers?: string;
   split?: string;
   dataDir?: string;
+  benchmarkDir?: string[];
   backend: BackendName;
   json?: boolean;
 }
@@ -95,8 +96,9 @@ function nonNegativeInt(flag: string, value: string): number {
 }
 
 export async function trainAction(flags: TrainFlags): Promise<void> {
-  const benchmark = benchmarkById(flags.benchmark);
-  if (!benchmark) throw new InputError(`--benchmark ${flags.benchmark}: unknown; known: ${BENCHMARKS.map((b) => b.id).join(', ')}`);
+  const sources = { ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), benchmarkDirs: flags.benchmarkDir ?? [] };
+  const benchmark = asInputErrorSync(() => findBenchmark(flags.benchmark, sources));
+  if (!benchmark) throw new InputError(`--benchmark ${flags.benchmark}: unknown; known: ${benchmarkCatalog(sources).benchmarks.map((b) => b.id).join(', ')}`);
   const recipe = recipeById(flags.recipe);
   if (!recipe) throw new InputError(`--recipe ${flags.recipe}: unknown; known: ${RECIPES.map((r) => r.id).join(', ')}`);
   const seed = nonNegativeInt('--seed', flags.seed);
@@ -143,7 +145,8 @@ export function trainCommand(): Command {
     .option('--set <key=value>', 'override a training setting (epochs, lr, weightDecay, batchSize, dropout, encoder, hidden, a2dWeight, ood, ent, startEpoch, distance, synthesis, tau, queueSize, nnK, alpha) or a scorer setting (knn.k=50); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--scorers <ids>', 'comma-separated scorer ids (default: all)')
     .option('--split <n>', 'dataset split (class partition) index (default: 0)')
-    .option('--data-dir <dir>', 'data folder, for benchmarks backed by files')
+    .option('--data-dir <dir>', 'data folder, for benchmarks backed by files (declared benchmarks in <data-dir>/benchmarks/* too)')
+    .option('--benchmark-dir <dir>', 'a declared benchmark\'s folder (benchmark.json + .npy files); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES).default('wasm'))
     .option('--json', 'print one JSON array of result rows (fractions) with recipe, seed, l_id and l_ood')
     .action((flags: TrainFlags) => trainAction(flags));

@@ -1,41 +1,14 @@
-import { createHash } from 'node:crypto';
 import type { CellConfig } from '../store/contract.ts';
+import { cellIdOf } from '../identity/configuration.ts';
 
-/**
- * JSON with object keys sorted at every depth, so two equal configs serialise to the same bytes
- * whatever order their keys were built in. Arrays keep their order (modalities are ordered).
- * Non-finite numbers and undefined are refused: they would not survive a JSON round trip.
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error(`canonicalJson: non-finite number ${value}`);
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  throw new Error(`canonicalJson: cannot serialise a ${typeof value}`);
-}
+export { canonicalJson, sha256Hex } from '../identity/canonical.ts';
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** The cell's stable id: sha256 of its canonical config (everything that determines its result). */
+/** The cell's stable id: sha256 of its trained model's identity (harness/identity/configuration.ts). */
 export function cellId(config: CellConfig): string {
-  return sha256Hex(canonicalJson(config));
+  return cellIdOf(config);
 }
 
-/**
- * The key of the trained model behind a cell: the config minus the scorers, so that a cell asking
- * for another scorer (or other scorer settings) reuses the cached outputs instead of retraining.
- */
+/** The key of the trained model behind a cell (the outputs cache's file name): the cell id, since a cell is one trained model. */
 export function trainingKey(config: CellConfig): string {
-  const { scorers: _scorers, ...training } = config;
-  return sha256Hex(canonicalJson(training));
+  return cellIdOf(config);
 }

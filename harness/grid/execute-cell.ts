@@ -1,4 +1,4 @@
-import { benchmarkById } from '../../datasets/registry.ts';
+import { findBenchmark } from '../../datasets/registry.ts';
 import { scorerById } from '../../methods/scorers/index.ts';
 import { recipeById } from '../../methods/training/recipes/index.ts';
 import type { TrainResult } from '../../methods/training/train.ts';
@@ -61,15 +61,16 @@ export async function executeCell(task: CellTask, o: ExecuteOptions = {}): Promi
   });
   try {
     const c = task.config;
-    const benchmark = benchmarkById(c.benchmark);
+    const benchmark = findBenchmark(c.benchmark, { ...(task.dataDir ? { dataDir: task.dataDir } : {}), ...(task.benchmarkDirs ? { benchmarkDirs: task.benchmarkDirs } : {}) });
     if (!benchmark) throw new Error(`unknown benchmark ${c.benchmark}`);
     const recipe = recipeById(c.recipe);
     if (!recipe) throw new Error(`unknown recipe ${c.recipe}`);
-    const runs: ScorerRun[] = Object.keys(c.scorers).map((id) => {
-      const scorer = scorerById(id);
-      if (!scorer) throw new Error(`unknown scorer ${id}`);
-      return { scorer, settings: { ...(task.scorerSettings[id] ?? {}) } };
+    const runs: ScorerRun[] = c.scorers.map((s) => {
+      const scorer = scorerById(s.id);
+      if (!scorer) throw new Error(`unknown scorer ${s.id}`);
+      return { scorer, settings: { ...s.settings } };
     });
+    const keyOf = new Map(c.scorers.map((s) => [s.id, s] as const));
     const needsTrain = benchmark.fitSplit === 'train' && runs.some((r) => r.scorer.usesFitFeatures);
 
     let result: TrainResult | undefined = o.outputsDir ? readCachedTraining(o.outputsDir, task.trainingKey) : undefined;
@@ -101,14 +102,14 @@ export async function executeCell(task: CellTask, o: ExecuteOptions = {}): Promi
       evaluation = run.evaluation;
     }
 
-    const results: ResultRow[] = evaluation.results.map((s) => ({ scorer: s.scorer, ood: s.ood, fpr95: s.fpr95, auroc: s.auroc, auprIn: s.aupr_in, auprOut: s.aupr_out, idAcc: s.id_acc }));
+    const results: ResultRow[] = evaluation.results.map((s) => ({ scorer: s.scorer, scorerKey: keyOf.get(s.scorer)!.key, ood: s.ood, fpr95: s.fpr95, auroc: s.auroc, auprIn: s.aupr_in, auprOut: s.aupr_out, idAcc: s.id_acc }));
     const diagnostics: CellDiagnostics = {
       lId: finiteOrNull(result.discrepancy.lId),
       lOod: Object.fromEntries(Object.entries(result.discrepancy.lOod).map(([n, v]) => [n, finiteOrNull(v)])),
       curve: result.curve.map((r) => ({ ...r, terms: { ...r.terms } })),
       bestEpoch: result.bestEpoch,
       histograms: confidenceHistograms(evaluation.confidences),
-      skipped: evaluation.skipped.map((x) => ({ ...x })),
+      skipped: evaluation.skipped.map((x) => ({ ...x, key: keyOf.get(x.scorer)!.key, code: keyOf.get(x.scorer)!.code })),
     };
     return finish({ status: 'done', results, diagnostics });
   } catch (e) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { benchmarkById } from '../../datasets/registry.ts';
 import { recipeById } from '../../methods/training/recipes/index.ts';
 import { selectScorers } from '../scorer-selection.ts';
-import type { FinishedCell, ResultsStore, RunMeta } from '../store/contract.ts';
+import { doneWorkKey, type FinishedCell, type ResultsStore, type RunMeta } from '../store/contract.ts';
 import { canonicalJson, cellId, trainingKey } from './cell-id.ts';
 import { executeCell, type CellEvent } from './execute-cell.ts';
 import { decodeTrainResult, encodeTrainResult } from './outputs-cache.ts';
@@ -23,7 +23,7 @@ const spec = (o: Partial<GridSpec> = {}): GridSpec => ({
   scorers: selectScorers('msp,knn'),
   overrides: { epochs: 2 },
   backend: 'wasm',
-  harnessVersion: '0.1.0',
+  trainingCode: 'training-code-1',
   ...o,
 });
 
@@ -34,8 +34,10 @@ describe('plan', () => {
     expect(plan.cells.length).toBe(8 + 8);
     expect(new Set(plan.cells.map((c) => c.id)).size).toBe(16);
     expect(plan.cells[0]!.config.training.epochs).toBe(2);
-    expect(Object.keys(plan.cells[0]!.config.scorers)).toEqual(['msp', 'knn']);
-    expect(plan.cells[0]!.config.scorers.knn).toHaveProperty('k');
+    expect(plan.cells[0]!.config.scorers.map((s) => s.id)).toEqual(['msp', 'knn']);
+    expect(plan.cells[0]!.config.scorers[1]!.settings).toEqual({ k: 10 });
+    expect(plan.cells[0]!.config.scorers.every((s) => s.isDefault && /^[0-9a-f]{16}$/.test(s.code))).toBe(true);
+    expect(plan.cells[0]!.config.defaultTraining).toBe(false); // --set epochs=2
   });
 
   test('a one-modality set leaves out the recipes that need two, with a note', () => {
@@ -44,22 +46,24 @@ describe('plan', () => {
     expect(plan.notes.join('\n')).toContain('a2d needs at least two modalities');
   });
 
-  test('stable ids: same config, same id; any change, another id', () => {
+  test('stable ids: same trained model, same id; any change to training, another id; scorers are configurations of the cell', () => {
     const a = planGrid(spec()).cells.map((c) => c.id);
     expect(planGrid(spec()).cells.map((c) => c.id)).toEqual(a);
     const base = planGrid(spec()).cells[0]!;
-    const variants = [
-      spec({ seeds: [5] }),
-      spec({ overrides: { epochs: 3 } }),
-      spec({ backend: 'cpu' }),
-      spec({ harnessVersion: '0.2.0' }),
-      spec({ scorers: selectScorers('msp,knn', ['knn.k=7']) }),
-      spec({ scorers: selectScorers('msp') }),
-    ];
+    const variants = [spec({ seeds: [5] }), spec({ overrides: { epochs: 3 } }), spec({ backend: 'cpu' }), spec({ trainingCode: 'training-code-2' })];
     for (const v of variants) expect(planGrid(v).cells[0]!.id).not.toBe(base.id);
-    // scorers do not change the trained model: the outputs cache is shared
-    expect(planGrid(spec({ scorers: selectScorers('msp') })).cells[0]!.trainingKey).toBe(base.trainingKey);
-    expect(planGrid(spec({ overrides: { epochs: 3 } })).cells[0]!.trainingKey).not.toBe(base.trainingKey);
+    // scorers do not change the trained model: same cell, same outputs cache, another scorer configuration
+    const k7 = planGrid(spec({ scorers: selectScorers('msp,knn', ['knn.k=7']) })).cells[0]!;
+    expect(k7.id).toBe(base.id);
+    expect(k7.trainingKey).toBe(base.trainingKey);
+    expect(k7.config.scorers[1]!.key).not.toBe(base.config.scorers[1]!.key);
+    expect(k7.config.scorers[1]!.isDefault).toBe(false);
+    expect(k7.config.scorers[0]!.key).toBe(base.config.scorers[0]!.key);
+  });
+
+  test('strict scorer settings: an unknown key is one line naming the scorer and its settings', () => {
+    expect(() => selectScorers('knn', ['knn.kk=50'])).toThrow('--set knn.kk=50: scorer knn has no setting "kk"; known: k');
+    expect(() => selectScorers('knn', ['nope.k=5'])).toThrow('unknown scorer "nope"');
   });
 
   test('canonical JSON ignores key order; id = sha256 of it', () => {
@@ -98,7 +102,8 @@ function memoryStore() {
     commits: 0,
     beginRun: (meta) => runs.push({ meta }) - 1,
     endRun: (id, endedAt) => void (runs[id]!.ended = endedAt),
-    finishedCellIds: () => new Set([...cells.values()].filter((c) => c.status === 'done').map((c) => c.id)),
+    doneWork: () => new Set([...cells.values()].filter((c) => c.status === 'done').flatMap((c) => [doneWorkKey(c.id), ...c.config.scorers.map((s) => doneWorkKey(c.id, s))])),
+    recordBenchmarks() {},
     commitCell(_runId, cell) {
       store.commits++;
       cells.set(cell.id, cell);
@@ -116,7 +121,7 @@ function fakeExecutor(fail: (t: CellTask) => boolean, ran: string[]) {
     const now = new Date().toISOString();
     return fail(task)
       ? { id: task.id, config: task.config, status: 'failed', startedAt: now, endedAt: now, seconds: 0.01, error: 'boom: bad cell', results: [] }
-      : { id: task.id, config: task.config, status: 'done', startedAt: now, endedAt: now, seconds: 0.01, results: [{ scorer: 'msp', ood: 'near', fpr95: 0.5, auroc: 0.5, auprIn: 0.5, auprOut: 0.5, idAcc: 0.9 }] };
+      : { id: task.id, config: task.config, status: 'done', startedAt: now, endedAt: now, seconds: 0.01, results: [{ scorer: 'msp', scorerKey: task.config.scorers[0]!.key, ood: 'near', fpr95: 0.5, auroc: 0.5, auprIn: 0.5, auprOut: 0.5, idAcc: 0.9 }] };
   });
 }
 
@@ -235,7 +240,7 @@ describe('executeCell (real training, 1 epoch)', () => {
       expect(first.status).toBe('done');
       expect(new Set(first.results.map((r) => r.scorer)).size).toBe(8);
       expect(first.results.some((r) => r.scorer === 'vim')).toBe(false);
-      expect(first.diagnostics!.skipped).toEqual([{ scorer: 'vim', reason: expect.stringContaining('dim = 400 must be smaller than the feature dimension D = 320') }]);
+      expect(first.diagnostics!.skipped).toEqual([{ scorer: 'vim', key: task.config.scorers.at(-1)!.key, code: task.config.scorers.at(-1)!.code, reason: expect.stringContaining('dim = 400 must be smaller than the feature dimension D = 320') }]);
       const events: CellEvent[] = [];
       const again = await executeCell(task, { outputsDir: dir, onEvent: (e) => events.push(e) });
       expect(events).toEqual([{ kind: 'cached' }]);

@@ -1,10 +1,19 @@
-import { createHash } from 'node:crypto';
 import { benchmarkTrainingDefaults, type Benchmark } from '../../datasets/benchmark.ts';
 import { overridesFor, type RecipeOverrides, type TrainingRecipe } from '../../methods/training/recipe.ts';
 import { InputError } from '../errors.ts';
 import type { ScorerRun } from '../evaluate.ts';
-import type { CellConfig } from '../store/contract.ts';
-import { canonicalJson, cellId, trainingKey } from './cell-id.ts';
+import { canonicalJson, sha256Hex } from '../identity/canonical.ts';
+import { scorerCodeVersion, trainingCodeVersion } from '../identity/code-version.ts';
+import { scorerKeyOf } from '../identity/configuration.ts';
+import { dataFingerprint, declaredFacts } from '../identity/data-fingerprint.ts';
+import { parseScorerSettings } from '../scorer-settings.ts';
+import type { CellConfig, ScorerConfig } from '../store/contract.ts';
+import { cellId, trainingKey } from './cell-id.ts';
+
+/** The fingerprint of generated data: its declaration (the generator's code is part of the training code version). */
+function declarationFingerprint(b: Benchmark): string {
+  return sha256Hex(canonicalJson(declaredFacts(b))).slice(0, 16);
+}
 
 /** The recipes of the paper's main tables; the ablations are asked for by name (--recipes). */
 export const MAIN_RECIPES = ['baseline', 'a2d', 'a2d_npmix', 'logitnorm', 'logitnorm_a2d', 'logitnorm_a2d_npmix'] as const;
@@ -13,11 +22,12 @@ export const MAIN_RECIPES = ['baseline', 'a2d', 'a2d_npmix', 'logitnorm', 'logit
 export interface CellTask {
   readonly id: string;
   readonly trainingKey: string;
+  /** the cell; `config.scorers` are the scorer configurations still to compute */
   readonly config: CellConfig;
   readonly overrides: RecipeOverrides;
-  /** scorer id -> the user's raw overrides (the config holds the resolved settings) */
-  readonly scorerSettings: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   readonly dataDir?: string;
+  /** folders of declared benchmarks given with --benchmark-dir */
+  readonly benchmarkDirs?: readonly string[];
 }
 
 export interface GridSpec {
@@ -31,8 +41,12 @@ export interface GridSpec {
   readonly scorers: readonly ScorerRun[];
   readonly overrides?: RecipeOverrides;
   readonly backend: string;
-  readonly harnessVersion: string;
   readonly dataDir?: string;
+  readonly benchmarkDirs?: readonly string[];
+  /** Data fingerprints by `fingerprintKey(benchmark, modalities)`, for benchmarks backed by files (see fingerprintGrid). */
+  readonly dataFingerprints?: ReadonlyMap<string, string>;
+  /** Training code version (default: the current sources'). */
+  readonly trainingCode?: string;
 }
 
 export interface GridPlan {
@@ -68,47 +82,55 @@ export function parseShard(value: string): { readonly k: number; readonly n: num
   return { k, n };
 }
 
+export function fingerprintKey(benchmark: string, modalities: readonly string[]): string {
+  return `${benchmark}|${modalities.join('+')}`;
+}
+
+function modalitySetsOf(spec: Pick<GridSpec, 'modalities'>, b: Benchmark): readonly (readonly string[])[] {
+  return spec.modalities ? [spec.modalities] : b.modalitySets;
+}
+
 /**
- * The benchmark's declaration (classes, modalities, splits, training defaults) hashed: generated
- * benchmarks are a pure function of it. For file-backed benchmarks it does not see the files
- * themselves (the Benchmark interface does not expose their paths).
+ * The data fingerprint of every (benchmark, modality set) of a grid: the contents of the files
+ * it reads (hashes cached by size and mtime), or its declaration alone for generated data.
  */
-export function dataFingerprint(b: Benchmark): string {
-  const declared = {
-    id: b.id,
-    title: b.title,
-    setting: b.setting,
-    classNames: b.classNames,
-    modalities: b.modalities,
-    modalitySets: b.modalitySets,
-    splits: b.splits,
-    fitSplit: b.fitSplit,
-    training: b.training,
-  };
-  return createHash('sha256').update(canonicalJson(declared)).digest('hex').slice(0, 16);
+export async function fingerprintGrid(spec: Pick<GridSpec, 'benchmarks' | 'modalities' | 'dataDir'>): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const b of spec.benchmarks) {
+    for (const modalities of modalitySetsOf(spec, b)) {
+      if (!modalities.every((m) => b.modalities.some((x) => x.name === m))) continue;
+      out.set(fingerprintKey(b.id, modalities), await dataFingerprint(b, { modalities, ...(spec.dataDir ? { dataDir: spec.dataDir } : {}) }));
+    }
+  }
+  return out;
+}
+
+/** The resolved scorer configurations of a grid (strict settings: an unknown key is an error). */
+export function scorerConfigs(runs: readonly ScorerRun[]): ScorerConfig[] {
+  return runs.map((run) => {
+    const settings = parseScorerSettings(run.scorer, run.settings ?? {});
+    const defaults = parseScorerSettings(run.scorer, {});
+    return {
+      id: run.scorer.id,
+      key: scorerKeyOf(run.scorer.id, settings),
+      settings,
+      code: scorerCodeVersion(run.scorer.id),
+      isDefault: canonicalJson(settings) === canonicalJson(defaults),
+    };
+  });
 }
 
 /** The grid: benchmarks x modality sets x recipes x seeds x splits, each cell scored by every scorer. */
 export function planGrid(spec: GridSpec): GridPlan {
-  const scorers: Record<string, Record<string, unknown>> = {};
-  const scorerSettings: Record<string, Record<string, unknown>> = {};
-  for (const run of spec.scorers) {
-    const parsed = run.scorer.settings.safeParse(run.settings ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new InputError(`settings of scorer ${run.scorer.id}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    }
-    scorers[run.scorer.id] = parsed.data as Record<string, unknown>;
-    scorerSettings[run.scorer.id] = { ...(run.settings ?? {}) };
-  }
+  const scorers = scorerConfigs(spec.scorers);
+  const trainingCode = spec.trainingCode ?? trainingCodeVersion();
   const cells: CellTask[] = [];
   const notes: string[] = [];
   const overrides = spec.overrides ?? {};
   const unused = Object.keys(overrides).filter((k) => spec.recipes.every((r) => !(k in overridesFor(r, overrides))));
   if (unused.length) throw new InputError(`--set ${unused.join(', ')}: none of the recipes ${spec.recipes.map((r) => r.id).join(', ')} has this setting`);
   for (const benchmark of spec.benchmarks) {
-    const fingerprint = dataFingerprint(benchmark);
-    const sets = spec.modalities ? [spec.modalities] : benchmark.modalitySets;
+    const sets = modalitySetsOf(spec, benchmark);
     const known = benchmark.modalities.map((m) => m.name);
     const splits = (spec.splits ?? Array.from({ length: benchmark.splits }, (_, i) => i)).filter((s) => s < benchmark.splits);
     if (splits.length === 0) {
@@ -121,10 +143,14 @@ export function planGrid(spec: GridSpec): GridPlan {
         notes.push(`${benchmark.id}: has no modality ${unknown.join(', ')} (has ${known.join(', ')})`);
         continue;
       }
+      const key = fingerprintKey(benchmark.id, modalities);
+      const fingerprint = spec.dataFingerprints?.get(key) ?? (benchmark.dataFiles ? undefined : declarationFingerprint(benchmark));
+      if (fingerprint === undefined) throw new Error(`planGrid: no data fingerprint for ${key} (compute them with fingerprintGrid)`);
       for (const recipe of spec.recipes) {
         let training: Record<string, unknown>;
+        const recipeOverrides = overridesFor(recipe, overrides);
         try {
-          training = { ...recipe.configure(benchmarkTrainingDefaults(benchmark, modalities), overridesFor(recipe, overrides)) };
+          training = { ...recipe.configure(benchmarkTrainingDefaults(benchmark, modalities), recipeOverrides) };
         } catch (e) {
           throw new InputError(`recipe ${recipe.id}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
         }
@@ -145,16 +171,17 @@ export function planGrid(spec: GridSpec): GridPlan {
               seed,
               split,
               backend: spec.backend,
-              harnessVersion: spec.harnessVersion,
+              trainingCode,
+              defaultTraining: Object.keys(recipeOverrides).length === 0,
               scorers,
             };
             cells.push({
               id: cellId(config),
               trainingKey: trainingKey(config),
               config,
-              overrides: overridesFor(recipe, overrides),
-              scorerSettings,
+              overrides: recipeOverrides,
               ...(spec.dataDir ? { dataDir: spec.dataDir } : {}),
+              ...(spec.benchmarkDirs?.length ? { benchmarkDirs: spec.benchmarkDirs } : {}),
             });
           }
         }

@@ -1,5 +1,5 @@
 import type { BackendName } from '../backend.ts';
-import type { FinishedCell, ResultsStore, RunMeta } from '../store/contract.ts';
+import { doneWorkKey, type FinishedCell, type ResultsStore, type RunMeta } from '../store/contract.ts';
 import { executeCell, type CellEvent } from './execute-cell.ts';
 import { cellLabel, type CellTask } from './plan.ts';
 import type { FromWorker, ToWorker } from './worker.ts';
@@ -116,14 +116,32 @@ export interface RunGridOptions {
 }
 
 /**
+ * The cells still to run, each with only the scorer configurations not yet computed (or skipped)
+ * with the current code: a cell done with every asked scorer is left out; one that lacks a scorer
+ * (a new scorer, new settings, changed scorer code) runs again for that scorer only, reading its
+ * trained outputs from the cache.
+ */
+export function remainingWork(cells: readonly CellTask[], done: ReadonlySet<string>): CellTask[] {
+  const out: CellTask[] = [];
+  for (const task of cells) {
+    if (!done.has(doneWorkKey(task.id))) {
+      out.push(task);
+      continue;
+    }
+    const missing = task.config.scorers.filter((s) => !done.has(doneWorkKey(task.id, s)));
+    if (missing.length) out.push({ ...task, config: { ...task.config, scorers: missing } });
+  }
+  return out;
+}
+
+/**
  * Runs every cell not already finished in the store, `executor.size` at a time, and commits each
  * finished (or failed) cell in its own transaction as it arrives: a killed run loses only the
  * cells in flight, and the next run resumes from the store.
  */
 export async function runGrid(o: RunGridOptions): Promise<GridSummary> {
   const t0 = performance.now();
-  const finished = o.store.finishedCellIds();
-  const pending = o.cells.filter((c) => !finished.has(c.id));
+  const pending = remainingWork(o.cells, o.store.doneWork());
   const alreadyDone = o.cells.length - pending.length;
   const failed: { id: string; label: string; error: string }[] = [];
   let done = 0;

@@ -1,5 +1,6 @@
 import { and, asc, count, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
+import { configurationDifferences } from '../identity/configuration.ts';
 import type { CellConfig, CellDiagnostics, RunMeta } from './contract.ts';
 import * as schema from './schema.ts';
 
@@ -43,6 +44,25 @@ export interface LeaderboardRow extends Record<Metric, MeanStd> {
   readonly ood: string;
   /** cells (seeds x splits) aggregated */
   readonly n: number;
+  /** the configuration the row pools (seeds and splits of one configuration only) */
+  readonly configuration: ConfigurationInfo;
+}
+
+export interface ConfigurationInfo {
+  readonly key: string;
+  /** default training and scorer settings on the default backend */
+  readonly isDefault: boolean;
+  /** the configuration the leaderboard ranks for this (benchmark, modalities, recipe, scorer) */
+  readonly ranked: boolean;
+  /** training config, backend, code versions, data fingerprint, scorer settings */
+  readonly settings: Readonly<Record<string, unknown>>;
+  /** what differs from the ranked configuration (empty for the ranked one; all of it when none is ranked) */
+  readonly differences: readonly string[];
+}
+
+export interface LeaderboardOptions {
+  /** 'ranked' (default): only each group's ranked configuration; 'all': every configuration, with its differences */
+  readonly configurations?: 'ranked' | 'all';
 }
 
 export interface ResultItem {
@@ -59,6 +79,12 @@ export interface ResultItem {
   readonly auprIn: number;
   readonly auprOut: number;
   readonly idAcc: number;
+  /** the configuration the row belongs to (LeaderboardRow.configuration.key) */
+  readonly configKey: string;
+  readonly isDefault: boolean;
+  /** the scorer's resolved settings and code version (the cell's config holds training, backend, data) */
+  readonly scorerSettings: Readonly<Record<string, unknown>>;
+  readonly scorerCode: string;
 }
 
 /** A run's provenance (RunMeta) as stored, with its end time and cell count. */
@@ -143,6 +169,10 @@ export function createQueries(db: Db) {
     auprIn: r.auprIn,
     auprOut: r.auprOut,
     idAcc: r.idAcc,
+    configKey: r.configKey,
+    isDefault: r.isDefault,
+    scorerSettings: r.scorerSettings,
+    scorerCode: r.scorerCode,
   };
 
   const runColumns = {
@@ -178,37 +208,80 @@ export function createQueries(db: Db) {
      * modalities, recipe, scorer, OOD set), plus a Far-OOD 'average' row where a group has several
      * OOD sets (each cell's mean over its OOD sets, then mean/std over cells).
      */
-    leaderboard(filter: Omit<ResultFilter, 'ood' | 'seed' | 'split'> = {}): LeaderboardRow[] {
-      const rows = db.select(resultColumns).from(r).innerJoin(c, eq(c.id, r.cellId)).where(and(...resultConditions(filter))).all();
-      const groups = new Map<string, ResultItem[]>();
+    leaderboard(filter: Omit<ResultFilter, 'ood' | 'seed' | 'split'> = {}, options: LeaderboardOptions = {}): LeaderboardRow[] {
+      const rows = db
+        .select({ ...resultColumns, config: c.config, endedAt: c.endedAt })
+        .from(r)
+        .innerJoin(c, eq(c.id, r.cellId))
+        .where(and(...resultConditions(filter)))
+        .all();
+      type Row = (typeof rows)[number];
+      // One group per configuration: never a mean over two configurations.
+      const groups = new Map<string, Row[]>();
       for (const row of rows) {
-        const key = JSON.stringify([row.benchmark, row.modalities, row.recipe, row.scorer]);
+        const key = JSON.stringify([row.benchmark, row.modalities, row.recipe, row.scorer, row.configKey]);
         let g = groups.get(key);
         if (!g) groups.set(key, (g = []));
         g.push(row);
       }
-      const aggregate = (first: ResultItem, ood: string, items: readonly Record<Metric, number>[]): LeaderboardRow => {
+      const settingsOf = (row: Row): Record<string, unknown> => {
+        const cfg = row.config as Partial<CellConfig>;
+        return {
+          dataFingerprint: cfg.dataFingerprint ?? null,
+          training: cfg.training ?? null,
+          backend: cfg.backend ?? null,
+          trainingCode: cfg.trainingCode ?? 'legacy',
+          scorerSettings: row.scorerSettings,
+          scorerCode: row.scorerCode,
+        };
+      };
+      // The ranked configuration of each (benchmark, modalities, recipe, scorer): the default
+      // one, and among default ones (several code versions or data) the most recently computed.
+      const ranked = new Map<string, { key: string; settings: Record<string, unknown> }>();
+      const latest = new Map<string, string>();
+      for (const g of groups.values()) {
+        const first = g[0]!;
+        if (!first.isDefault) continue;
+        const slot = JSON.stringify([first.benchmark, first.modalities, first.recipe, first.scorer]);
+        const ended = g.reduce((m, x) => (x.endedAt > m ? x.endedAt : m), '');
+        if (!ranked.has(slot) || ended > latest.get(slot)!) {
+          ranked.set(slot, { key: first.configKey, settings: settingsOf(first) });
+          latest.set(slot, ended);
+        }
+      }
+      const aggregate = (first: Row, ood: string, items: readonly Record<Metric, number>[], configuration: ConfigurationInfo): LeaderboardRow => {
         const metrics = Object.fromEntries(METRICS.map((m) => [m, meanStd(items.map((i) => i[m]))])) as Record<Metric, MeanStd>;
-        return { benchmark: first.benchmark, modalities: first.modalities, recipe: first.recipe, scorer: first.scorer, ood, n: items.length, ...metrics };
+        return { benchmark: first.benchmark, modalities: first.modalities, recipe: first.recipe, scorer: first.scorer, ood, n: items.length, ...metrics, configuration };
       };
       const out: LeaderboardRow[] = [];
       for (const g of groups.values()) {
-        const byOod = new Map<string, ResultItem[]>();
-        const byCell = new Map<string, ResultItem[]>();
+        const first = g[0]!;
+        const slot = ranked.get(JSON.stringify([first.benchmark, first.modalities, first.recipe, first.scorer]));
+        const isRanked = slot?.key === first.configKey;
+        if (!isRanked && options.configurations !== 'all') continue;
+        const settings = settingsOf(first);
+        const configuration: ConfigurationInfo = {
+          key: first.configKey,
+          isDefault: first.isDefault,
+          ranked: isRanked,
+          settings,
+          differences: isRanked ? [] : slot ? configurationDifferences(settings, slot.settings) : ['no default configuration of this method was run'],
+        };
+        const byOod = new Map<string, Row[]>();
+        const byCell = new Map<string, Row[]>();
         for (const row of g) {
           byOod.set(row.ood, [...(byOod.get(row.ood) ?? []), row]);
           byCell.set(row.cellId, [...(byCell.get(row.cellId) ?? []), row]);
         }
-        const first = g[0]!;
-        for (const ood of [...byOod.keys()].sort()) out.push(aggregate(first, ood, byOod.get(ood)!));
+        for (const ood of [...byOod.keys()].sort()) out.push(aggregate(first, ood, byOod.get(ood)!, configuration));
         if (byOod.size > 1) {
           const perCell = [...byCell.values()].map(
             (items) => Object.fromEntries(METRICS.map((m) => [m, items.reduce((a, i) => a + i[m], 0) / items.length])) as Record<Metric, number>,
           );
-          out.push(aggregate(first, AVERAGE_OOD, perCell));
+          out.push(aggregate(first, AVERAGE_OOD, perCell, configuration));
         }
       }
-      const order = (x: LeaderboardRow) => [x.benchmark, x.modalities, x.recipe, x.scorer];
+      const order = (x: LeaderboardRow) => [x.benchmark, x.modalities, x.recipe, x.scorer, x.configuration.ranked ? '' : x.configuration.key];
       return out.sort((a, b) => {
         const ka = order(a), kb = order(b);
         for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;

@@ -62,6 +62,16 @@ export const results = sqliteTable(
     modalities: text('modalities').notNull(),
     recipe: text('recipe').notNull(),
     scorer: text('scorer').notNull(),
+    /** hash of the scorer and its resolved settings: one cell may be scored with several settings */
+    scorerKey: text('scorer_key').notNull(),
+    /** the scorer's resolved settings */
+    scorerSettings: text('scorer_settings', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** version of the scorer's code (and the evaluation's) that computed the row */
+    scorerCode: text('scorer_code').notNull(),
+    /** the configuration the row belongs to: the cell's config minus seed and split, plus scorer settings and code */
+    configKey: text('config_key').notNull(),
+    /** whether the configuration is the benchmark's default (default training and scorer settings, default backend) */
+    isDefault: integer('is_default', { mode: 'boolean' }).notNull(),
     seed: integer('seed').notNull(),
     split: integer('split').notNull(),
     fpr95: real('fpr95').notNull(),
@@ -71,15 +81,29 @@ export const results = sqliteTable(
     idAcc: real('id_acc').notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.cellId, t.scorer, t.ood] }),
+    primaryKey({ columns: [t.cellId, t.scorerKey, t.ood] }),
     check('results_fpr95', sql`${t.fpr95} between 0 and 1`),
     check('results_auroc', sql`${t.auroc} between 0 and 1`),
     check('results_aupr_in', sql`${t.auprIn} between 0 and 1`),
     check('results_aupr_out', sql`${t.auprOut} between 0 and 1`),
     check('results_id_acc', sql`${t.idAcc} between 0 and 1`),
     index('results_board').on(t.benchmark, t.modalities, t.recipe, t.scorer, t.ood),
+    index('results_config').on(t.configKey),
   ],
 );
+
+/**
+ * The benchmarks results were computed on, as declared when the run planned them (title,
+ * setting, origin, classes, partitions...), so that the API and the site can describe a
+ * user's declared benchmark without its folder.
+ */
+export const benchmarks = sqliteTable('benchmarks', {
+  id: text('id').primaryKey(),
+  origin: text('origin').notNull(),
+  /** the declaration as the API serves it */
+  declaration: text('declaration', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
 
 /** Per-cell training diagnostics for the site (JSON columns). */
 export const diagnostics = sqliteTable('diagnostics', {

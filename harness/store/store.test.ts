@@ -39,7 +39,7 @@ describe('openStore', () => {
 });
 
 describe('ResultsStore', () => {
-  test('runs, cells and finishedCellIds', () => {
+  test('runs, cells and doneWork', () => {
     const store = openStore(tmp.file('a.sqlite'));
     const runId = store.beginRun(runMeta());
     const done = finishedCell(cellConfig({ seed: 0 }), [resultRow('msp', 'ucf', 0.3)]);
@@ -47,7 +47,7 @@ describe('ResultsStore', () => {
     store.commitCell(runId, done);
     store.commitCell(runId, failed);
     store.endRun(runId, '2025-01-01T01:00:00.000Z');
-    expect([...store.finishedCellIds()]).toEqual([done.id]);
+    expect([...store.doneWork()].filter((k) => !k.includes('/'))).toEqual([done.id]);
     const [run] = store.queries.runs();
     expect(run).toMatchObject({ id: runId, command: 'run --all', endedAt: '2025-01-01T01:00:00.000Z', cells: 2 });
     const cells = store.queries.cells({}, { limit: 10, offset: 0 });
@@ -84,11 +84,11 @@ describe('ResultsStore', () => {
     const run1 = store.beginRun(runMeta());
     const config = cellConfig();
     store.commitCell(run1, finishedCell(config, [resultRow('msp', 'ucf', 0.9)], { status: 'failed', error: 'nan loss' }));
-    expect(store.finishedCellIds().size).toBe(0);
+    expect(store.doneWork().size).toBe(0);
     const run2 = store.beginRun(runMeta({ startedAt: '2025-01-02T00:00:00.000Z' }));
     const done = finishedCell(config, [resultRow('msp', 'ucf', 0.3), resultRow('msp', 'hmdb', 0.4)]);
     store.commitCell(run2, done);
-    expect([...store.finishedCellIds()]).toEqual([done.id]);
+    expect([...store.doneWork()].filter((k) => !k.includes('/'))).toEqual([done.id]);
     const cells = store.queries.cells().items;
     expect(cells).toHaveLength(1);
     expect(cells[0]).toMatchObject({ status: 'done', error: null, results: 2, run: { id: run2 } });

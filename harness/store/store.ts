@@ -5,7 +5,8 @@ import { eq } from 'drizzle-orm';
 import { type BunSQLiteDatabase, drizzle } from 'drizzle-orm/bun-sqlite';
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator';
 import { InputError } from '../errors.ts';
-import type { FinishedCell, ResultsStore, RunMeta } from './contract.ts';
+import { doneWorkKey, type BenchmarkRecord, type FinishedCell, type ResultsStore, type RunMeta } from './contract.ts';
+import { writeBenchmarks, writeCell } from './write-cell.ts';
 import { createQueries, type StoreQueries } from './queries.ts';
 import * as schema from './schema.ts';
 
@@ -183,9 +184,26 @@ function storeOver(path: string, client: Database, db: StoreDb, writable: boolea
         checkpoint(client);
       });
     },
-    finishedCellIds(): Set<string> {
-      const rows = write('reading finished cells', () => db.select({ id: schema.cells.id }).from(schema.cells).where(eq(schema.cells.status, 'done')).all());
-      return new Set(rows.map((r) => r.id));
+    doneWork(): Set<string> {
+      return write('reading finished cells', () => {
+        const out = new Set<string>();
+        const done = db.select({ id: schema.cells.id }).from(schema.cells).where(eq(schema.cells.status, 'done')).all();
+        for (const r of done) out.add(doneWorkKey(r.id));
+        const scored = db
+          .selectDistinct({ cellId: schema.results.cellId, key: schema.results.scorerKey, code: schema.results.scorerCode })
+          .from(schema.results)
+          .innerJoin(schema.cells, eq(schema.cells.id, schema.results.cellId))
+          .where(eq(schema.cells.status, 'done'))
+          .all();
+        for (const r of scored) out.add(doneWorkKey(r.cellId, r));
+        for (const d of db.select({ cellId: schema.diagnostics.cellId, skipped: schema.diagnostics.skipped }).from(schema.diagnostics).all()) {
+          for (const s of d.skipped) if (s.key && s.code) out.add(doneWorkKey(d.cellId, { key: s.key, code: s.code }));
+        }
+        return out;
+      });
+    },
+    recordBenchmarks(records: readonly BenchmarkRecord[]): void {
+      write('recording the benchmarks', () => db.transaction((tx) => writeBenchmarks(tx, records, new Date().toISOString())));
     },
     commitCell(runId: number, cell: FinishedCell): void {
       write(`committing cell ${cell.id}`, () => db.transaction((tx) => writeCell(tx, runId, cell)));
@@ -200,67 +218,4 @@ function storeOver(path: string, client: Database, db: StoreDb, writable: boolea
   };
 }
 
-type Tx = Parameters<Parameters<StoreDb['transaction']>[0]>[0];
-
-export function modalitiesKey(modalities: readonly string[]): string {
-  return modalities.join('+');
-}
-
-/** Replaces the cell (and, by cascade, its results and diagnostics) with `cell`. Call inside a transaction. */
-export function writeCell(tx: Tx | StoreDb, runId: number, cell: FinishedCell): void {
-  const c = cell.config;
-  const modalities = modalitiesKey(c.modalities);
-  tx.delete(schema.cells).where(eq(schema.cells.id, cell.id)).run();
-  tx.insert(schema.cells)
-    .values({
-      id: cell.id,
-      runId,
-      config: c,
-      benchmark: c.benchmark,
-      modalities,
-      recipe: c.recipe,
-      seed: c.seed,
-      split: c.split,
-      status: cell.status,
-      startedAt: cell.startedAt,
-      endedAt: cell.endedAt,
-      seconds: cell.seconds,
-      error: cell.error ?? null,
-    })
-    .run();
-  if (cell.results.length > 0) {
-    tx.insert(schema.results)
-      .values(
-        cell.results.map((r) => ({
-          cellId: cell.id,
-          benchmark: c.benchmark,
-          ood: r.ood,
-          modalities,
-          recipe: c.recipe,
-          scorer: r.scorer,
-          seed: c.seed,
-          split: c.split,
-          fpr95: r.fpr95,
-          auroc: r.auroc,
-          auprIn: r.auprIn,
-          auprOut: r.auprOut,
-          idAcc: r.idAcc,
-        })),
-      )
-      .run();
-  }
-  const d = cell.diagnostics;
-  if (d) {
-    tx.insert(schema.diagnostics)
-      .values({
-        cellId: cell.id,
-        lId: d.lId,
-        lOod: d.lOod,
-        curve: d.curve,
-        bestEpoch: d.bestEpoch,
-        histograms: d.histograms,
-        skipped: d.skipped ?? [],
-      })
-      .run();
-  }
-}
+export { modalitiesKey, writeCell } from './write-cell.ts';

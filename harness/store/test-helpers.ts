@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CellConfig, FinishedCell, ResultRow, RunMeta } from './contract.ts';
+import type { CellConfig, FinishedCell, ResultRow, RunMeta, ScorerConfig } from './contract.ts';
 
 /** A temporary folder removed by the returned `cleanup`. */
 export function tempDir(prefix = 'multiood-store-'): { dir: string; file: (name: string) => string; cleanup: () => void } {
@@ -31,22 +31,33 @@ export function cellConfig(overrides: Partial<CellConfig> = {}): CellConfig {
     training: { epochs: 2 },
     seed: 0,
     split: 0,
-    backend: 'cpu',
-    harnessVersion: '0.1.0',
-    scorers: { msp: {} },
+    backend: 'wasm',
+    trainingCode: 'code-1',
+    defaultTraining: true,
+    scorers: TEST_SCORERS.map((id) => scorerConfig(id)),
     ...overrides,
   };
 }
 
-export function resultRow(scorer: string, ood: string, v: number): ResultRow {
-  return { scorer, ood, fpr95: v, auroc: 1 - v, auprIn: 1 - v / 2, auprOut: 1 - v / 3, idAcc: 0.9 };
+const TEST_SCORERS = ['msp', 'energy', 'maxlogit', 'mahalanobis', 'react', 'ash', 'gen', 'knn', 'vim'];
+
+/** A scorer configuration whose key is the scorer id (or `id:variant` for other settings). */
+export function scorerConfig(id: string, settings: Record<string, unknown> = {}, variant?: string): ScorerConfig {
+  return { id, key: variant ? `${id}:${variant}` : id, settings, code: 'scorer-code-1', isDefault: variant === undefined };
+}
+
+export function resultRow(scorer: string, ood: string, v: number, scorerKey = scorer): ResultRow {
+  return { scorer, scorerKey, ood, fpr95: v, auroc: 1 - v, auprIn: 1 - v / 2, auprOut: 1 - v / 3, idAcc: 0.9 };
 }
 
 /** A finished cell; its id is derived from the config fields tests vary. */
 export function finishedCell(config: CellConfig, results: readonly ResultRow[], overrides: Partial<FinishedCell> = {}): FinishedCell {
+  // every scorer a result names is declared by the cell
+  const declared = new Set(config.scorers.map((s) => s.key));
+  const extra = [...new Set(results.map((r) => r.scorerKey))].filter((k) => !declared.has(k)).map((k) => scorerConfig(k));
   return {
     id: `${config.benchmark}|${config.modalities.join('+')}|${config.recipe}|${config.seed}|${config.split}`,
-    config,
+    config: extra.length ? { ...config, scorers: [...config.scorers, ...extra] } : config,
     status: 'done',
     startedAt: '2025-01-01T00:00:01.000Z',
     endedAt: '2025-01-01T00:00:02.000Z',

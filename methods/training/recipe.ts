@@ -18,10 +18,10 @@ const ANY_DISTANCES = [...DISTANCES, ...UPSTREAM_DISTANCES] as [AnyDistance, ...
 /** Everything a user may override (`--set key=value`); absent keys keep the recipe's defaults. */
 export const recipeOverridesSchema = z
   .object({
-    epochs: z.coerce.number().int().positive(),
+    epochs: z.coerce.number().int().positive().max(100_000),
     lr: z.coerce.number().positive(),
     weightDecay: z.coerce.number().min(0),
-    batchSize: z.coerce.number().int().min(2),
+    batchSize: z.coerce.number().int().min(2).max(1_000_000),
     dropout: z.coerce.number().min(0).lt(1),
     encoder: z.enum(ENCODER_KINDS as unknown as [EncoderKind, ...EncoderKind[]]),
     /** MLP encoder width */
@@ -35,16 +35,16 @@ export const recipeOverridesSchema = z
     /** weight of L_ent (entropy on synthesised outliers) */
     ent: z.coerce.number().min(0),
     /** first epoch (0-based, as upstream's epoch_i) with outlier synthesis */
-    startEpoch: z.coerce.number().int().min(0),
+    startEpoch: z.coerce.number().int().min(0).max(100_000),
     /** distance of A2D and of the outlier discrepancy */
     distance: z.enum(ANY_DISTANCES),
     synthesis: z.enum(OUTLIER_SYNTHESES as [OutlierSynthesis, ...OutlierSynthesis[]]),
     /** LogitNorm temperature */
     tau: z.coerce.number().positive(),
     /** NP-Mix: embeddings kept per class */
-    queueSize: z.coerce.number().int().min(2),
+    queueSize: z.coerce.number().int().min(2).max(1_000_000),
     /** NP-Mix: nearest prototypes searched, the class itself included */
-    nnK: z.coerce.number().int().min(2),
+    nnK: z.coerce.number().int().min(2).max(100_000),
     /** NP-Mix: Beta(alpha, alpha) mixing coefficient */
     alpha: z.coerce.number().positive(),
   })

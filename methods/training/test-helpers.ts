@@ -65,6 +65,7 @@ export function tinyBenchmark(o: TinyOptions = {}): { benchmark: Benchmark; data
   const benchmark: Benchmark = {
     id: 'tiny',
     title: 'tiny test benchmark',
+    origin: 'generated',
     setting: (o.oodSets?.length ?? 1) > 1 ? 'far' : 'near',
     classNames: Array.from({ length: C }, (_, i) => `c${i}`),
     modalities: dims.map((dim, k) => ({ name: names[k]!, dim })),

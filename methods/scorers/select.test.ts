@@ -90,3 +90,22 @@ describe('ASH-B by selection equals the sort-based binarisation', () => {
     for (let i = 0; i < got.length; i++) expect(Object.is(got[i], want[i])).toBe(true);
   });
 });
+
+describe('ASH-B logits without the dense shaped matrix', () => {
+  test('ashLogits = applyHead(ashBinarize(...)) up to rounding, ties and signed zeros included', async () => {
+    const { ashBinarize, ashLogits } = await import('./ash.ts');
+    const { applyHead } = await import('../logits.ts');
+    const cols = 90;
+    const rows = 50;
+    const data = draws(rows * cols, 9, 6);
+    const features = { rows, cols, data };
+    const weight = { rows: 7, cols, data: draws(7 * cols, 10) };
+    const head = { weight, bias: draws(7, 11) };
+    const slices = [{ name: 'a', start: 0, end: 41 }, { name: 'b', start: 41, end: 90 }];
+    for (const pct of [90, 50, 0]) {
+      const dense = applyHead(ashBinarize(features, slices, pct), head).data;
+      const sparse = ashLogits(features, slices, pct, head).data;
+      for (let i = 0; i < dense.length; i++) expect(Math.abs(sparse[i]! - dense[i]!)).toBeLessThanOrEqual(1e-13 * Math.max(1, Math.abs(dense[i]!)));
+    }
+  });
+});

@@ -79,6 +79,8 @@ export interface Benchmark {
   readonly id: string;
   readonly title: string;
   readonly origin: BenchmarkOrigin;
+  /** Whether the data are generated rather than recorded (the embedded benchmarks, the examples); shown wherever the benchmark is. */
+  readonly generatedData?: boolean;
   /** One paragraph: what the data is and where it comes from (user benchmarks: their declaration's). */
   readonly description?: string;
   readonly setting: 'near' | 'far';

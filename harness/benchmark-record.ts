@@ -14,6 +14,7 @@ export function benchmarkRecord(b: Benchmark): BenchmarkRecord {
       id: b.id,
       title: b.title,
       origin: b.origin,
+      generated: b.generatedData === true,
       ...(b.description ? { description: b.description } : {}),
       setting: b.setting,
       classNames: [...b.classNames],

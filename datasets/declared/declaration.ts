@@ -34,6 +34,10 @@ const TrainingDeclaration = z
     encoder: z.enum(ENCODER_KINDS as unknown as [EncoderKind, ...EncoderKind[]]),
     hidden: positive.max(65536),
     rank: positive.max(65536),
+    lr: z.number().positive().max(10),
+    weightDecay: z.number().min(0).max(10),
+    batchSize: z.number().int().min(2).max(1_000_000),
+    dropout: z.number().min(0).lt(1),
   })
   .partial()
   .strict();

@@ -68,7 +68,8 @@ export function declaredBenchmark(decl: BenchmarkDeclaration, folder: string): B
   return {
     id: decl.id,
     title: decl.title,
-    origin: decl.extraction?.weights === 'generated' ? 'generated' : 'user',
+    origin: 'user',
+    ...(decl.extraction?.weights === 'generated' ? { generatedData: true } : {}),
     description: [decl.description, decl.source ? `Source: ${decl.source}.` : ''].filter(Boolean).join(' '),
     setting: decl.setting,
     classNames: idNames(0),
@@ -86,7 +87,7 @@ export function declaredBenchmark(decl: BenchmarkDeclaration, folder: string): B
           },
         }
       : {}),
-    dataFiles: (o) => [declPath, ...featureFolderFiles(dir, spec, manifest, o.modalities).filter((f) => !f.endsWith(DECLARATION_FILE))],
+    dataFiles: (o) => featureFolderFiles(dir, spec, manifest, o.modalities, declPath),
     availability: () => (existsSync(declPath) ? { available: true } : { available: false, hint: `${declPath} is missing` }),
     async load(o): Promise<BenchmarkData> {
       const k = o.split ?? 0;

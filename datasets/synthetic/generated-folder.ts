@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Random } from '../../methods/random.ts';
 import { featureFileName, labelFileName, MANIFEST_FILE, oodSplitKey, type FeatureManifest } from '../feature-folder/feature-folder.ts';
 import { writeNpy } from '../io/npy.ts';
+import { DECLARATION_FILE } from '../declared/declaration.ts';
 import type { MultioodDefinition } from '../multiood/definitions.ts';
 
 /**
@@ -50,8 +51,12 @@ export function generatedShapeOf(def: MultioodDefinition, o: { scale?: number; s
 
 const softplus = (x: number) => (x > 20 ? x : Math.log1p(Math.exp(x)));
 
-/** Writes the folder (manifest last: a folder without one is incomplete) and returns its manifest. */
-export async function writeGeneratedFolder(dir: string, spec: GeneratedFolderSpec): Promise<FeatureManifest> {
+/**
+ * Writes the folder (manifest last: a folder without one is incomplete) and returns its manifest.
+ * With `declaration`, the folder is a declared benchmark: benchmark.json (the declaration plus the
+ * rows written and the extraction) instead of manifest.json.
+ */
+export async function writeGeneratedFolder(dir: string, spec: GeneratedFolderSpec, declaration?: Record<string, unknown>): Promise<FeatureManifest> {
   await mkdir(dir, { recursive: true });
   const stream = (purpose: number) => new Random(spec.seed * 7919 + purpose);
   const C = spec.idClasses;
@@ -97,8 +102,9 @@ export async function writeGeneratedFolder(dir: string, spec: GeneratedFolderSpe
     created: new Date(0).toISOString(),
     extraction: { weights: 'generated', generator: `multiood generated-folder v1, seed ${spec.seed}` },
   };
-  const path = join(dir, MANIFEST_FILE);
-  await writeFile(`${path}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
+  const path = join(dir, declaration ? DECLARATION_FILE : MANIFEST_FILE);
+  const content = declaration ? { ...declaration, splits: manifest.splits, extraction: manifest.extraction } : manifest;
+  await writeFile(`${path}.tmp`, `${JSON.stringify(content, null, 2)}\n`);
   await rename(`${path}.tmp`, path);
   return manifest;
 }

@@ -15,8 +15,11 @@ import { OPENAPI } from './openapi.ts';
 const READ_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 
 const text = z.string().min(1).max(200);
-/** Every modality some benchmark has: a modality filter may only name these. */
-const KNOWN_MODALITIES: ReadonlySet<string> = new Set(BENCHMARKS.flatMap((b) => b.modalities.map((m) => m.name)));
+/**
+ * Every modality some benchmark has: a modality filter may only name these. The built-ins', plus
+ * those of the declared benchmarks each served database records (added by createApp).
+ */
+const KNOWN_MODALITIES = new Set<string>(BENCHMARKS.flatMap((b) => b.modalities.map((m) => m.name)));
 /**
  * A set of known modality names. Parsed into a set (duplicates collapse) of names checked against
  * the registry, so a request can name at most KNOWN_MODALITIES.size of them: the store's
@@ -87,6 +90,14 @@ export interface AppOptions {
 export function createApp(store: { readonly queries: StoreQueries }, options: AppOptions = {}): Hono {
   const app = new Hono();
   const q = store.queries;
+  // Declared benchmarks exist only in the database: their ids and modalities are known values too.
+  const recordedIds = new Set<string>();
+  for (const b of q.benchmarks()) {
+    recordedIds.add(b.id);
+    const mods = b.declaration.modalities;
+    if (Array.isArray(mods)) for (const m of mods) if (m && typeof m.name === 'string') KNOWN_MODALITIES.add(m.name);
+  }
+  const knownBenchmark = (id: string) => benchmarkById(id) !== undefined || recordedIds.has(id);
 
   app.use('*', async (c, next) => {
     if (!READ_METHODS.includes(c.req.method)) {
@@ -104,19 +115,33 @@ export function createApp(store: { readonly queries: StoreQueries }, options: Ap
 
   app.get('/api/benchmarks', (c) => {
     query(c, emptyQuery);
-    return c.json(
-      BENCHMARKS.map((b) => ({
-        id: b.id,
-        title: b.title,
-        setting: b.setting,
-        modalities: b.modalities,
-        modalitySets: b.modalitySets,
-        classes: b.classNames.length,
-        classNames: b.classNames,
-        splits: b.splits,
-        available: b.availability(options.dataDir).available,
-      })),
-    );
+    // Built-in benchmarks, then those only the database knows (declared by a user's folder).
+    const recorded = new Map(q.benchmarks().map((b) => [b.id, b.declaration] as const));
+    const builtin = BENCHMARKS.map((b) => ({
+      id: b.id,
+      title: b.title,
+      origin: b.origin,
+      generated: b.generatedData === true,
+      ...(b.description ? { description: b.description } : {}),
+      setting: b.setting,
+      modalities: b.modalities,
+      modalitySets: b.modalitySets,
+      classes: b.classNames.length,
+      classNames: b.classNames,
+      splits: b.splits,
+      ...(b.extrapolated ? { extrapolated: b.extrapolated } : {}),
+      ...((recorded.get(b.id)?.partitions as object | undefined) ? { partitions: recorded.get(b.id)!.partitions } : {}),
+      available: b.availability(options.dataDir).available,
+    }));
+    const declared = [...recorded.entries()]
+      .filter(([id]) => !BENCHMARKS.some((b) => b.id === id))
+      .map(([id, d]) => ({
+        ...d,
+        id,
+        classes: Array.isArray(d.classNames) ? d.classNames.length : 0,
+        available: false,
+      }));
+    return c.json([...builtin, ...declared]);
   });
 
   app.get('/api/methods', (c) => {
@@ -138,7 +163,7 @@ export function createApp(store: { readonly queries: StoreQueries }, options: Ap
   app.get('/api/leaderboard/:benchmark', (c) => {
     const benchmark = c.req.param('benchmark');
     const filter = query(c, leaderboardQuery);
-    if (!benchmarkById(benchmark)) return c.json({ error: `unknown benchmark ${benchmark}`, parameter: 'benchmark' }, 404);
+    if (!knownBenchmark(benchmark)) return c.json({ error: `unknown benchmark ${benchmark}`, parameter: 'benchmark' }, 404);
     return c.json({ benchmark, rows: q.leaderboard({ benchmark, ...filter }) });
   });
 

@@ -19,6 +19,7 @@ export interface DatasetRow {
   readonly id: string;
   readonly title: string;
   readonly origin: Benchmark['origin'];
+  readonly generatedData: boolean;
   readonly setting: 'near' | 'far';
   readonly modalities: readonly { readonly name: string; readonly dim: number }[];
   readonly modalitySets: readonly (readonly string[])[];
@@ -36,6 +37,7 @@ export function datasetRow(b: Benchmark, dataDir?: string): DatasetRow {
     id: b.id,
     title: b.title,
     origin: b.origin,
+    generatedData: b.generatedData === true,
     setting: b.setting,
     modalities: b.modalities.map(({ name, dim }) => ({ name, dim })),
     modalitySets: b.modalitySets,
@@ -66,7 +68,7 @@ function listDatasets(flags: { json?: boolean } & SourceFlags): void {
   for (const r of rows) {
     table.push([
       r.id,
-      ORIGIN_WORDS[r.origin],
+      `${ORIGIN_WORDS[r.origin]}${r.generatedData && r.origin !== 'generated' ? ' (generated data)' : ''}`,
       r.setting,
       r.modalities.map((m) => `${m.name} ${m.dim}`).join(', '),
       r.modalitySets.map(setName).join(', '),
@@ -181,7 +183,7 @@ function renderInfo(i: DatasetInfo): string {
     `epochs baseline ${x.epochs.baseline}, A2D ${x.epochs.a2d}, A2D+NP-Mix ${x.epochs.a2dNpmix}; A2D weight ${x.a2dWeight}; NP-Mix weights ${x.npmix.a2d}/${x.npmix.ood}/${x.npmix.ent} from epoch ${x.npmix.startEpoch}; encoder ${encoderWords(x)}${x.noDropout?.length ? `; no dropout on ${x.noDropout.join(', ')}` : ''}`;
   const lines = [
     `${i.id}: ${i.title}`,
-    `  data           ${ORIGIN_WORDS[i.origin]}${i.description ? `: ${i.description}` : ''}`,
+    `  data           ${ORIGIN_WORDS[i.origin]}${i.generatedData && i.origin !== 'generated' ? ' (generated data)' : ''}${i.description ? `: ${i.description}` : ''}`,
     `  setting        ${i.setting}`,
     `  modalities     ${i.modalities.map((m) => `${m.name} ${m.dim}`).join(', ')}`,
     `  modality sets  ${i.modalitySets.map((s) => s.join('+')).join(', ')} (first is the default)`,

@@ -327,6 +327,11 @@ export function createQueries(db: Db) {
       return { total, items: q.all() };
     },
 
+    /** The benchmarks runs recorded (declarations as the run saw them), by id. */
+    benchmarks(): { id: string; origin: string; declaration: Record<string, unknown> }[] {
+      return db.select({ id: schema.benchmarks.id, origin: schema.benchmarks.origin, declaration: schema.benchmarks.declaration }).from(schema.benchmarks).orderBy(asc(schema.benchmarks.id)).all();
+    },
+
     /** The cell's diagnostics, `null` when it has none, `undefined` when there is no such cell. */
     diagnostics(cellId: string): CellDiagnostics | null | undefined {
       const cell = db.select({ id: c.id }).from(c).where(eq(c.id, cellId)).get();

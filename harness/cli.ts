@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { datasetsCommand } from './commands/datasets.ts';
 import { evalDumpsCommand } from './commands/eval-dumps.ts';
+import { exportCommand, importCommand } from './commands/export.ts';
 import { mergeCommand } from './commands/merge.ts';
 import { runCommand } from './commands/run.ts';
 import { scorersCommand } from './commands/scorers.ts';
@@ -25,6 +26,8 @@ const program = new Command('harness')
   .addCommand(trainCommand())
   .addCommand(datasetsCommand())
   .addCommand(mergeCommand())
+  .addCommand(exportCommand())
+  .addCommand(importCommand())
   .addCommand(serveCommand())
   .addCommand(submissionsCommand())
   .addCommand(siteCommand());

@@ -82,7 +82,7 @@ export interface TrainResult {
 }
 
 /** Random streams by purpose (seed·7919 + purpose, as datasets/synthetic does). */
-const STREAM = { init: 1, shuffle: 2, dropout: 3, synthesis: 4 } as const;
+export const STREAM = { init: 1, shuffle: 2, dropout: 3, synthesis: 4 } as const;
 const EVAL_BATCH = 512;
 
 /**
@@ -107,7 +107,7 @@ export function fillDropoutMask(rng: Random, out: Float32Array, p: number): void
   for (let i = 0; i < out.length; i++) out[i] = rng.nextUint32() >= threshold ? scale : 0;
 }
 
-function checkData(data: BenchmarkData, modalities: readonly string[], numClasses: number): { dims: number[] } {
+export function checkData(data: BenchmarkData, modalities: readonly string[], numClasses: number): { dims: number[] } {
   const splits: [string, SplitData][] = [['train', data.train], ['val', data.val], ['test', data.test], ...[...data.ood].map(([n, s]) => [`OOD ${n}`, s] as [string, SplitData])];
   const dims = modalities.map((name) => {
     const m = data.train.features[name];
@@ -136,7 +136,7 @@ function toMatrix(values: Float32Array, rows: number, cols: number): Matrix {
 }
 
 /** Gathers rows `idx` of modality k into a float32 batch, optionally multiplied by a mask. */
-function gatherRows(m: Matrix, idx: ArrayLike<number>, out: Float32Array, mask?: Float32Array): void {
+export function gatherRows(m: Matrix, idx: ArrayLike<number>, out: Float32Array, mask?: Float32Array): void {
   const d = m.cols;
   for (let r = 0; r < idx.length; r++) {
     const src = idx[r]! * d;
@@ -150,7 +150,7 @@ function rowRange(start: number, end: number): Int32Array {
   return Int32Array.from({ length: end - start }, (_, i) => start + i);
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<TrainResult> {
   const recipe = typeof spec.recipe === 'string' ? recipeById(spec.recipe) : spec.recipe;
@@ -299,32 +299,51 @@ export function trainStep(
   state: StepState,
   terms: readonly LossTermDefinition[] = termsOf(cfg),
 ): StepResult {
-  const needUnimodal = cfg.classification.perModality || terms.some((t) => t.usesUnimodalLogits);
-  let stats: tf.Tensor | undefined;
-  let preds: tf.Tensor | undefined;
-  let synthesised = false;
-
+  let step: StepLoss | undefined;
   const { value, grads } = tf.variableGrads(() => {
-    const out = model.forward(batch.inputs, batch.masks, { unimodal: needUnimodal });
-    const cls = classificationLoss(out.fused, out.unimodal, batch.labelsT, cfg.classification);
-    const reported: tf.Scalar[] = [cls];
-    let loss: tf.Scalar = cls;
-    for (const term of terms) {
-      const v = term.compute({ model, cfg, out, batch, state });
-      if (v.values.length !== term.names.length) throw new Error(`loss term ${term.names.join('/')}: ${v.values.length} values for ${term.names.length} names`);
-      reported.push(...v.values);
-      if (v.weighted) loss = tf.add(loss, v.weighted);
-      if (v.synthesised) synthesised = true;
-    }
-    stats = tf.keep(tf.stack([loss, ...reported]));
-    preds = tf.keep(tf.argMax(out.fused, 1));
-    return loss;
+    step = stepLoss(model, cfg, batch, state, terms);
+    return step.loss;
   }, model.variables);
   adam.update(grads);
   tf.dispose([value, ...Object.values(grads)]);
-  const result = { stats: stats!.dataSync() as Float32Array, preds: preds!.dataSync() as Int32Array, synthesised };
-  tf.dispose([stats!, preds!]);
+  const { stats, preds, synthesised } = step!;
+  const result = { stats: stats.dataSync() as Float32Array, preds: preds.dataSync() as Int32Array, synthesised };
+  tf.dispose([stats, preds]);
   return result;
+}
+
+/** What stepLoss gives: the loss to differentiate, and the kept (caller-disposed) stats and predictions. */
+export interface StepLoss {
+  readonly loss: tf.Scalar;
+  /** [total loss, ...lossTerms(cfg)], kept out of the enclosing scope. */
+  readonly stats: tf.Tensor1D;
+  /** Fused-head argmax on the batch, kept. */
+  readonly preds: tf.Tensor1D;
+  readonly synthesised: boolean;
+}
+
+/**
+ * The loss of one training step (forward, the classification loss, the recipe's terms), to be
+ * called inside a gradient tape: trainStep differentiates it for one model, trainReplicas the sum
+ * over several models of it.
+ */
+export function stepLoss(model: MultimodalModel, cfg: TrainingConfig, batch: StepBatch, state: StepState, terms: readonly LossTermDefinition[] = termsOf(cfg)): StepLoss {
+  const needUnimodal = cfg.classification.perModality || terms.some((t) => t.usesUnimodalLogits);
+  let synthesised = false;
+  const out = model.forward(batch.inputs, batch.masks, { unimodal: needUnimodal });
+  const cls = classificationLoss(out.fused, out.unimodal, batch.labelsT, cfg.classification);
+  const reported: tf.Scalar[] = [cls];
+  let loss: tf.Scalar = cls;
+  for (const term of terms) {
+    const v = term.compute({ model, cfg, out, batch, state });
+    if (v.values.length !== term.names.length) throw new Error(`loss term ${term.names.join('/')}: ${v.values.length} values for ${term.names.length} names`);
+    reported.push(...v.values);
+    if (v.weighted) loss = tf.add(loss, v.weighted);
+    if (v.synthesised) synthesised = true;
+  }
+  const stats = tf.keep(tf.stack([loss, ...reported])) as tf.Tensor1D;
+  const preds = tf.keep(tf.argMax(out.fused, 1)) as tf.Tensor1D;
+  return { loss, stats, preds, synthesised };
 }
 
 /** Eval-mode forward over a split in chunks; `visit` reads each chunk's results before they are freed. */
@@ -362,7 +381,7 @@ function forEachChunk(
   }
 }
 
-function accuracyOf(model: MultimodalModel, split: SplitData, modalities: readonly string[]): number {
+export function accuracyOf(model: MultimodalModel, split: SplitData, modalities: readonly string[]): number {
   const labels = split.labels!;
   let correct = 0;
   forEachChunk(model, split, modalities, (start, rows, out) => {

@@ -1,0 +1,88 @@
+import { describe, expect, test } from 'bun:test';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { Random } from '../random.ts';
+import { Adam, FlatAdam } from './adam.ts';
+import { replicaKey, trainReplicas } from './replicas.ts';
+import { recipeById } from './recipes/index.ts';
+import { tinyBenchmark, useWasmBackend } from './test-helpers.ts';
+import { type TrainResult, trainModel } from './train.ts';
+
+useWasmBackend();
+
+/** Every number a cell keeps: outputs of every split, the fused head, the curve, the selection. */
+function expectIdentical(a: TrainResult, b: TrainResult): void {
+  expect(b.curve).toEqual(a.curve.map((r) => ({ ...r, seconds: expect.any(Number) })) as never);
+  expect(b.bestEpoch).toBe(a.bestEpoch);
+  expect(b.bestValAcc).toBe(a.bestValAcc);
+  expect(b.config).toEqual(a.config);
+  expect(b.discrepancy).toEqual(a.discrepancy);
+  expect(Array.from(b.outputs.head.weight.data)).toEqual(Array.from(a.outputs.head.weight.data));
+  expect(Array.from(b.outputs.head.bias)).toEqual(Array.from(a.outputs.head.bias));
+  const splits = (r: TrainResult) => [r.outputs.id.train!, r.outputs.id.val!, r.outputs.id.test, ...r.outputs.ood.values()];
+  const [sa, sb] = [splits(a), splits(b)];
+  expect(sb.length).toBe(sa.length);
+  sa.forEach((x, i) => {
+    const y = sb[i]!;
+    expect(Array.from(y.logits.data)).toEqual(Array.from(x.logits.data));
+    expect(Array.from(y.features.data)).toEqual(Array.from(x.features.data));
+    for (const [name, m] of Object.entries(x.modalityLogits!)) expect(Array.from(y.modalityLogits![name]!.data)).toEqual(Array.from(m.data));
+  });
+}
+
+describe('FlatAdam', () => {
+  test('bitwise the same parameters as Adam over several steps (weight decay on)', () => {
+    const rng = new Random(5);
+    const shapes = [[7, 3], [3], [5, 2], [1]];
+    const init = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.normal()));
+    const make = () => shapes.map((s, i) => tf.variable(tf.tensor(init[i]!, s)));
+    const [pa, pb] = [make(), make()];
+    const a = new Adam(pa, { lr: 1e-2, weightDecay: 1e-2 });
+    const b = new FlatAdam(pb, { lr: 1e-2, weightDecay: 1e-2 });
+    for (let step = 0; step < 6; step++) {
+      const g = shapes.map((s) => Float32Array.from({ length: s.reduce((x, y) => x * y, 1) }, () => rng.normal() * 10 ** rng.int(4)));
+      const ga = Object.fromEntries(pa.map((p, i) => [p.name, tf.tensor(g[i]!, shapes[i]!)]));
+      const gb = Object.fromEntries(pb.map((p, i) => [p.name, tf.tensor(g[i]!, shapes[i]!)]));
+      a.update(ga);
+      b.update(gb);
+      tf.dispose([...Object.values(ga), ...Object.values(gb)]);
+      pa.forEach((p, i) => expect(Array.from(pb[i]!.dataSync())).toEqual(Array.from(p.dataSync())));
+    }
+    expect(() => b.update({})).toThrow('no gradient');
+    a.dispose();
+    b.dispose();
+    tf.dispose([...pa, ...pb]);
+  });
+});
+
+describe('trainReplicas', () => {
+  test('each replica gives bitwise the numbers trainModel gives it alone (baseline, A2D, A2D + NP-Mix; adapter and MLP encoders)', async () => {
+    for (const encoder of ['adapter', 'mlp'] as const) {
+      const { benchmark, data, modalities } = tinyBenchmark({ encoder, epochs: 2 });
+      const seed = 3;
+      const replicas = [
+        { recipe: 'baseline', overrides: { lr: 1e-2, ...(encoder === 'mlp' ? { hidden: 8 } : {}) } },
+        { recipe: 'a2d', overrides: { lr: 1e-2, ...(encoder === 'mlp' ? { hidden: 8 } : {}) } },
+        { recipe: 'a2d_npmix', overrides: { lr: 1e-2, startEpoch: 0, queueSize: 4, ...(encoder === 'mlp' ? { hidden: 8 } : {}) } },
+      ];
+      const before = tf.memory().numTensors;
+      const together = await trainReplicas(data, { benchmark, modalities, seed, replicas });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(together.length).toBe(3);
+      expect(together[2]!.curve.some((c) => c.synthesisSteps > 0)).toBe(true);
+      for (let i = 0; i < replicas.length; i++) {
+        const alone = await trainModel(data, { benchmark, modalities, seed, ...replicas[i]! });
+        expectIdentical(alone, together[i]!);
+      }
+    }
+  }, 120_000);
+
+  test('one replica equals trainModel; settings that shape the batches must agree', async () => {
+    const { benchmark, data, modalities } = tinyBenchmark({ epochs: 2 });
+    const [one] = await trainReplicas(data, { benchmark, modalities, seed: 1, replicas: [{ recipe: 'a2d' }] });
+    expectIdentical(await trainModel(data, { benchmark, modalities, seed: 1, recipe: 'a2d' }), one!);
+    await expect(trainReplicas(data, { benchmark, modalities, seed: 1, replicas: [{ recipe: 'a2d' }, { recipe: 'baseline', overrides: { lr: 1 } }] })).rejects.toThrow('differs in a setting');
+    const cfg = recipeById('a2d')!.configure(benchmark.training);
+    expect(replicaKey(cfg)).toBe(replicaKey(recipeById('a2d_npmix')!.configure(benchmark.training)));
+  }, 60_000);
+});

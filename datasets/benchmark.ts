@@ -103,6 +103,8 @@ export interface Benchmark {
   readonly partitions?: { readonly idClasses: number; readonly classes: number; readonly count: number; readonly seed: number };
   /** The classes of dataset split k, where splits are class partitions. */
   partition?(split: number): ClassPartition;
+  /** Rows over every split (ID and OOD) as declared, for memory estimates; absent when unknown. */
+  readonly declaredRows?: number;
   /** Files a load with these options reads (their contents make the data fingerprint); none for generated data. */
   dataFiles?(options: Omit<LoadOptions, 'split'>): string[];
   /** Whether this machine has the benchmark's data (generated benchmarks always do), and if not how to get it. */

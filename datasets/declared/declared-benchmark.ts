@@ -69,6 +69,7 @@ export function declaredBenchmark(decl: BenchmarkDeclaration, folder: string): B
     id: decl.id,
     title: decl.title,
     origin: 'user',
+    declaredRows: Object.values(decl.splits).reduce((s, n) => s + n, 0),
     ...(decl.extraction?.weights === 'generated' ? { generatedData: true } : {}),
     description: [decl.description, decl.source ? `Source: ${decl.source}.` : ''].filter(Boolean).join(' '),
     setting: decl.setting,

@@ -42,6 +42,7 @@ export function multioodBenchmark(def: MultioodDefinition, options: MultioodBenc
     id: def.id,
     title: def.title,
     origin: 'multiood',
+    declaredRows: def.sizes.train + def.sizes.val + def.sizes.test + def.oodSets.reduce((s, o) => s + o.size, 0),
     description: `MultiOOD (Dong et al., NeurIPS 2024) ${def.title}: embeddings extracted by the user from the benchmark's videos (see the folder's manifest for the backbone and the extraction).`,
     setting: def.setting,
     // Names only where the definition states them; see definitions.ts for why.

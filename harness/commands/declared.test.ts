@@ -106,9 +106,9 @@ describe('benchmarks declared by data', () => {
       expect(html).toContain('user-provided');
       expect(html).toContain('generated data');
       // the partitions page states which classes each split used, and lists a run per split
-      const parts = readFileSync(join(out, 'benchmarks', 'toy-har-partitions', 'index.html'), 'utf8');
-      for (const k of [0, 1, 2]) expect(parts).toContain(`split ${k}: ID `);
-      expect(parts).toContain('dataset splits run: <strong>3 of 3</strong>');
+      const partsPage = readFileSync(join(out, 'benchmarks', 'toy-har-partitions', 'index.html'), 'utf8');
+      for (const k of [0, 1, 2]) expect(partsPage).toContain(`split ${k}: ID `);
+      expect(partsPage).toContain('dataset splits run: <strong>3 of 3</strong>');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { mkdirSync } from 'node:fs';
-import { availableParallelism, cpus, hostname } from 'node:os';
+import { availableParallelism, cpus, freemem, hostname } from 'node:os';
+import { estimateCellBytes, workersWithinMemory } from '../grid/memory.ts';
 import { dirname, join, resolve } from 'node:path';
 import type { Benchmark } from '../../datasets/benchmark.ts';
 import { BENCHMARKS, benchmarkCatalog, findBenchmark } from '../../datasets/registry.ts';
@@ -154,7 +155,11 @@ export async function runAction(flags: RunFlags, command = 'run'): Promise<void>
   }
   for (const note of r.plan.notes) log(`left out: ${note}`);
 
-  const lanes = Math.max(1, Math.min(workers, r.cells.length));
+  // No more workers than the largest cell's memory allows (estimated from the declared sizes).
+  const cellBytes = Math.max(0, ...r.cells.map((c) => estimateCellBytes(r.benchmarks.find((b) => b.id === c.config.benchmark)!, c.config.modalities)));
+  const budget = workersWithinMemory(Math.max(1, Math.min(workers, r.cells.length)), cellBytes, freemem());
+  if (budget.reason) log(budget.reason);
+  const lanes = budget.workers;
   const estimate = r.cells.reduce((s, c) => s + estimateCellSeconds(c), 0) / lanes;
   if (flags.dryRun) {
     const counts = planCounts(r.cells);

@@ -197,10 +197,13 @@ export function checkSubmission(raw: unknown, folder: string | null, repo: RepoA
         problems.push(`method: expected ${s.entry} to define id '${method}'`);
     }
     const settings = s.settings === undefined ? {} : s.settings;
+    const bounded = settingBoundProblems(s.kind, settings);
+    problems.push(...bounded);
+    // A setting already over its submission bound is reported once, not again by the method's schema.
+    const reported = new Set(bounded.map((p) => p.split(':')[0]));
     const settingIssues = (r: { success: boolean; error?: z.ZodError }) => {
-      if (!r.success) for (const i of r.error!.issues) problems.push(issueLine({ ...i, path: ['settings', ...i.path] } as z.core.$ZodIssue));
+      if (!r.success) for (const i of r.error!.issues) if (!reported.has(['settings', ...i.path].join('.'))) problems.push(issueLine({ ...i, path: ['settings', ...i.path] } as z.core.$ZodIssue));
     };
-    problems.push(...settingBoundProblems(s.kind, settings));
     if (s.kind === 'scorer') {
       const scorer = SCORERS.find((x) => x.id === method);
       if (!scorer) problems.push(`method: expected a scorer registered in methods/scorers/index.ts SCORERS (${SCORERS.map((x) => x.id).join(', ')}), got "${method}"`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cellIdOf, scorerKeyOf } from '../identity/configuration.ts';
 import { storeContent } from './content.ts';
@@ -169,6 +169,15 @@ describe('export and import', () => {
   });
 });
 
+test('a database the format cannot carry is refused on export, naming the database and the field; nothing is written', () => {
+  // ids that are not the hash of their config (as hand-made test databases have)
+  const c = cell(config('toy-far', 'a2d', 0), 0.2);
+  const db = makeDb('fake-ids.sqlite', [{ ...c, id: 'toy-far|a2d|0' }]);
+  const out = join(tmp.dir, 'never');
+  expect(() => exportStore(db, out)).toThrow(`${db}: cannot export toy-far: cells[0].id: 64 lowercase hex digits`);
+  expect(existsSync(out)).toBe(false);
+});
+
 describe('bad exports are one line naming the file and the field', () => {
   let good: string;
   let dir: string;
@@ -228,6 +237,15 @@ describe('bad exports are one line naming the file and the field', () => {
     mkdirSync(join(sub, 'empty'));
     expect(() => importExports(null, [join(sub, 'empty')])).toThrow('no export files');
     expect(() => importExports(null, [join(sub, 'missing')])).toThrow(`${join(sub, 'missing')}: no such file or folder`);
+    // a size cap, from the environment
+    process.env.MULTIOOD_MAX_EXPORT_MB = '0.0001';
+    try {
+      expect(() => importExports(null, [join(tmp.dir, 'good')])).toThrow(/toy-far\.json: \(file\): expected at most 104 bytes/);
+      process.env.MULTIOOD_MAX_EXPORT_MB = 'lots';
+      expect(() => importExports(null, [join(tmp.dir, 'good')])).toThrow('MULTIOOD_MAX_EXPORT_MB="lots": expected a positive number');
+    } finally {
+      delete process.env.MULTIOOD_MAX_EXPORT_MB;
+    }
     // an empty folder beside files is fine
     cpSync(join(tmp.dir, 'good'), join(sub, 'ok'), { recursive: true });
     expect(importExports(null, [join(sub, 'ok'), join(sub, 'empty')]).files.length).toBe(1);

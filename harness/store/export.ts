@@ -28,7 +28,12 @@ import { openStore } from './store.ts';
 export const EXPORT_FORMAT = 'multiood-results';
 export const EXPORT_VERSION = 1;
 /** An export file larger than this is refused unread (MULTIOOD_MAX_EXPORT_MB raises it). */
-export const MAX_EXPORT_BYTES = () => Number(process.env.MULTIOOD_MAX_EXPORT_MB ?? 64) * 1024 * 1024;
+export function maxExportBytes(): number {
+  const raw = process.env.MULTIOOD_MAX_EXPORT_MB ?? '64';
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb <= 0) throw new InputError(`MULTIOOD_MAX_EXPORT_MB=${JSON.stringify(raw)}: expected a positive number of MiB`);
+  return Math.floor(mb * 1024 * 1024);
+}
 /** A folder is searched this deep for export files. */
 const MAX_DEPTH = 8;
 
@@ -98,7 +103,8 @@ const diagnosticsSchema = z
     lOod: z.record(z.string(), finiteOrNull),
     curve: z.array(jsonObject).max(100_000),
     bestEpoch: z.int().min(0),
-    histograms: z.record(z.string(), z.object({ edges: z.array(z.number()), counts: z.record(z.string(), z.array(z.number())) }).strict()),
+    // null where a non-finite value was stored (JSON has no Infinity): kept as the database holds it
+    histograms: z.record(z.string(), z.object({ edges: z.array(z.number().nullable()), counts: z.record(z.string(), z.array(z.number().nullable())) }).strict()),
     skipped: z.array(z.object({ scorer: id, key: line(200).optional(), code: line(200).optional(), reason: line(2000) }).strict()),
   })
   .strict();
@@ -203,25 +209,28 @@ function fieldPath(path: readonly PropertyKey[]): string {
   return out || '(file)';
 }
 
-/** Parses and checks one export file's text; a problem is a one-line InputError `<file>: <field>: <expected>`. */
-export function parseExport(file: string, text: string): ExportFile {
+/**
+ * Parses and checks one export file's text; a problem is a one-line InputError
+ * `<label>: <field>: <expected>` (the label is the file, or what is being exported).
+ */
+export function parseExport(file: string, text: string, label = file): ExportFile {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
     const message = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.replace(/(["'`]).*?\1/g, '<text>').slice(0, 120);
-    throw new InputError(`${file}: (file): expected JSON (${message})`);
+    throw new InputError(`${label}: (file): expected JSON (${message})`);
   }
   const parsed = exportFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : '';
-    throw new InputError(singleLine(`${file}: ${fieldPath(issue.path)}: ${issue.message}${more}`));
+    throw new InputError(singleLine(`${label}: ${fieldPath(issue.path)}: ${issue.message}${more}`));
   }
   const problem = identityProblem(parsed.data);
-  if (problem) throw new InputError(singleLine(`${file}: ${problem[0]}: expected ${problem[1]}`));
+  if (problem) throw new InputError(singleLine(`${label}: ${problem[0]}: expected ${problem[1]}`));
   const expectedName = `${parsed.data.benchmark}.json`;
-  if (basename(file) !== expectedName) throw new InputError(singleLine(`${file}: benchmark: the file of benchmark ${parsed.data.benchmark} is named ${expectedName}`));
+  if (basename(file) !== expectedName) throw new InputError(singleLine(`${label}: benchmark: the file of benchmark ${parsed.data.benchmark} is named ${expectedName}`));
   return parsed.data;
 }
 
@@ -373,12 +382,16 @@ export function exportStore(db: string, outDir: string, options: { benchmarks?: 
   } finally {
     store.close();
   }
-  mkdirSync(outDir, { recursive: true });
-  return files.map((f) => {
+  // every file is checked exactly as import checks it before any is written: a database the
+  // format cannot carry fails here, naming the field, and leaves the folder as it was
+  const texts = files.map((f) => {
     const path = join(outDir, `${f.benchmark}.json`);
     const text = `${formatExport(f)}\n`;
-    // the same checks as import: a database the format cannot carry fails here, naming the field
-    parseExport(path, text);
+    parseExport(path, text, `${db}: cannot export ${f.benchmark}`);
+    return { f, path, text };
+  });
+  mkdirSync(outDir, { recursive: true });
+  return texts.map(({ f, path, text }) => {
     const tmp = `${path}.tmp-${process.pid}`;
     writeFileSync(tmp, text);
     renameSync(tmp, path);
@@ -421,7 +434,7 @@ export function exportFiles(paths: readonly string[]): string[] {
 export function readExport(path: string): ExportFile {
   let text: string;
   try {
-    text = readRegularFile(path, MAX_EXPORT_BYTES());
+    text = readRegularFile(path, maxExportBytes());
   } catch (e) {
     if (e instanceof SubmissionFileError) throw new InputError(`${path}: (file): ${e.message}`);
     throw e;

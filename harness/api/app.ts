@@ -1,78 +1,39 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { Hono, type Context } from 'hono';
+import { createRoute, OpenAPIHono, type RouteConfig, type z } from '@hono/zod-openapi';
+import type { Context, Hono } from 'hono';
+import type { BlankEnv } from 'hono/types';
 import { cors } from 'hono/cors';
-import { z } from 'zod';
 import { benchmarkTrainingDefaults } from '../../datasets/benchmark.ts';
 import { BENCHMARKS, benchmarkById } from '../../datasets/registry.ts';
 import { SCORERS } from '../../methods/scorers/index.ts';
 import { RECIPES } from '../../methods/training/recipes/index.ts';
 import type { StoreQueries } from '../store/queries.ts';
-import { reportedRows, SUBMISSIONS_DIR } from '../submissions/load.ts';
-import { OPENAPI } from './openapi.ts';
+import { type ReportedResult, reportedRows, SUBMISSIONS_DIR } from '../submissions/load.ts';
+import {
+  BAD_REQUEST,
+  BenchmarkInfo,
+  BenchmarkParam,
+  BUILTIN_BENCHMARK_IDS,
+  BUILTIN_MODALITIES,
+  CellParam,
+  CellsBody,
+  Diagnostics,
+  type KnownValues,
+  LeaderboardBody,
+  MethodsBody,
+  NOT_FOUND,
+  ok,
+  OpenApiDocument,
+  querySchemas,
+  ReportedBody,
+  type ReportedApiRow,
+  ResultsBody,
+  RunItem,
+} from './schemas.ts';
 
 const READ_METHODS = ['GET', 'HEAD', 'OPTIONS'];
-
-const text = z.string().min(1).max(200);
-/**
- * Every modality some benchmark has: a modality filter may only name these. The built-ins', plus
- * those of the declared benchmarks each served database records (added by createApp).
- */
-const KNOWN_MODALITIES = new Set<string>(BENCHMARKS.flatMap((b) => b.modalities.map((m) => m.name)));
-/**
- * A set of known modality names. Parsed into a set (duplicates collapse) of names checked against
- * the registry, so a request can name at most KNOWN_MODALITIES.size of them: the store's
- * order-insensitive match then stays small however long the query string is.
- */
-const modalities = z
-  .string()
-  .min(1)
-  .max(200)
-  .transform((s) => [...new Set(s.split(/[,+\s]+/).filter(Boolean))])
-  .refine((list) => list.length > 0, 'expected modality names separated by "," or "+"')
-  .superRefine((list, ctx) => {
-    const unknown = list.find((m) => !KNOWN_MODALITIES.has(m));
-    if (unknown !== undefined) ctx.addIssue({ code: 'custom', message: `unknown modality ${JSON.stringify(unknown.slice(0, 40))} (expected some of ${[...KNOWN_MODALITIES].join(', ')})` });
-  });
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.string().regex(/^\d+$/, 'expected an integer').transform(Number).pipe(z.number().int().min(min).max(max));
-const page = { limit: int(1, 1000).default(100), offset: int(0).default(0) };
-
-const leaderboardQuery = z.object({ recipe: text, modalities, scorer: text }).partial().strict();
-const cellsQuery = z.object({ benchmark: text.optional(), recipe: text.optional(), modalities: modalities.optional(), status: z.enum(['done', 'failed']).optional(), run: int(1).optional(), ...page }).strict();
-const resultsQuery = z
-  .object({
-    benchmark: text.optional(),
-    recipe: text.optional(),
-    modalities: modalities.optional(),
-    scorer: text.optional(),
-    ood: text.optional(),
-    seed: int(0).optional(),
-    split: int(0).optional(),
-    ...page,
-  })
-  .strict();
-const emptyQuery = z.object({}).strict();
-const reportedQuery = z.object({ benchmark: text, recipe: text, scorer: text }).partial().strict();
-
-class BadParameter extends Error {
-  constructor(
-    message: string,
-    readonly parameter: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Validates the query string (one value per key) or throws BadParameter naming the first bad key. */
-function query<T extends z.ZodType>(c: Context, schema: T): z.output<T> {
-  const parsed = schema.safeParse(c.req.query());
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') throw new BadParameter(`unknown parameter ${issue.keys[0]}`, issue.keys[0]!);
-  const parameter = String(issue.path[0] ?? '');
-  throw new BadParameter(`${parameter}: ${issue.message}`, parameter);
-}
 
 export interface AppOptions {
   /** folder served for non-/api paths (default: site/dist when it exists) */
@@ -83,21 +44,98 @@ export interface AppOptions {
   readonly submissionsDir?: string;
 }
 
+/** The document's header; the paths and schemas are generated from the routes' zod schemas (schemas.ts). */
+export const OPENAPI_INFO = {
+  openapi: '3.1.0',
+  info: {
+    title: 'multiood results API',
+    version: '2',
+    description:
+      'Read-only results of the MultiOOD benchmark harness. Units: every metric (fpr95, auroc, auprIn, auprOut, idAcc) is a fraction in [0, 1] on every route, including the numbers papers reported (/api/reported: the printed x100 value / 100). OOD is the positive class. Field names are camelCase; a modality set is its names joined by "+". A query parameter the route does not take, a malformed value, or an unknown benchmark, recipe, scorer, modality or OOD name is a 400 {error, parameter, known}.',
+  },
+};
+
+/** The printed x100 number as the fraction it stands for, exactly (the printed value has at most a few decimals). */
+export const fromPercent = (x: number): number => Math.round(x * 1e6) / 1e8;
+
+/** A reported submission row in the API's convention: fractions, camelCase, modalities joined by '+'. */
+export function apiReportedRow(r: ReportedResult): ReportedApiRow {
+  return {
+    kind: 'reported',
+    submission: r.submission,
+    title: r.title,
+    paper: r.paper,
+    source: r.source,
+    table: r.table,
+    ...(r.page !== undefined ? { page: r.page } : {}),
+    ...(r.also_in !== undefined ? { alsoIn: r.also_in } : {}),
+    benchmark: r.benchmark,
+    modalities: r.modalities.join('+'),
+    recipe: r.recipe,
+    scorer: r.scorer,
+    ood: r.ood,
+    fpr95: fromPercent(r.fpr95),
+    auroc: fromPercent(r.auroc),
+    idAcc: r.id_acc === undefined ? null : fromPercent(r.id_acc),
+  };
+}
+
+/** The 400 body for a failed parse of a route's parameters: the first issue, the parameter it names, the values it accepts. */
+function badParameter(error: z.ZodError, query: Record<string, string>, parameters: readonly string[]) {
+  const issue = error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    return { error: `unknown parameter ${key.slice(0, 60)}${parameters.length ? ` (this route takes ${parameters.join(', ')})` : ' (this route takes none)'}`, parameter: key, known: [...parameters] };
+  }
+  const parameter = String(issue.path[0] ?? '');
+  if (issue.code === 'invalid_value') {
+    const known = issue.values.map(String);
+    return { error: `${parameter}: unknown value ${JSON.stringify(String(query[parameter] ?? '').slice(0, 60))} (known: ${known.join(', ')})`, parameter, known };
+  }
+  const known = issue.code === 'custom' && Array.isArray(issue.params?.known) ? (issue.params.known as unknown[]).map(String) : undefined;
+  if (known) return { error: `${parameter}: ${issue.message} (known: ${known.join(', ')})`, parameter, known };
+  return { error: `${parameter}: ${issue.message}`, parameter };
+}
+
 /**
  * The read-only results API over a store's queries, plus the static site. Testable with
- * `app.request()`; nothing in it writes (any method but GET/HEAD/OPTIONS is 405).
+ * `app.request()`; nothing in it writes (any method but GET/HEAD/OPTIONS is 405). Every /api
+ * route is declared with zod schemas (schemas.ts) that validate its parameters and generate
+ * the OpenAPI document at /api/openapi.json.
  */
 export function createApp(store: { readonly queries: StoreQueries }, options: AppOptions = {}): Hono {
-  const app = new Hono();
   const q = store.queries;
-  // Declared benchmarks exist only in the database: their ids and modalities are known values too.
-  const recordedIds = new Set<string>();
-  for (const b of q.benchmarks()) {
-    recordedIds.add(b.id);
-    const mods = b.declaration.modalities;
-    if (Array.isArray(mods)) for (const m of mods) if (m && typeof m.name === 'string') KNOWN_MODALITIES.add(m.name);
-  }
-  const knownBenchmark = (id: string) => benchmarkById(id) !== undefined || recordedIds.has(id);
+  /** Route path (Hono's spelling) -> the query parameters it takes, for the 400 naming them. */
+  const parametersOf = new Map<string, string[]>();
+  const app = new OpenAPIHono<BlankEnv>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const parameters = parametersOf.get(c.req.routePath) ?? [];
+      return c.json(badParameter(result.error, c.req.query(), parameters), 400);
+    },
+  });
+
+  // Declared benchmarks exist only in the database, which runs may add to while the app serves:
+  // their ids and modalities are known values too, looked up when a value is not a built-in one.
+  const builtinIds = new Set(BUILTIN_BENCHMARK_IDS);
+  const builtinModalities = new Set(BUILTIN_MODALITIES);
+  const recordedIds = () => q.benchmarks().map((b) => b.id).filter((id) => !builtinIds.has(id));
+  const recordedModalities = () =>
+    q.benchmarks().flatMap((b) => {
+      const mods = b.declaration.modalities;
+      return Array.isArray(mods) ? mods.flatMap((m) => (m && typeof m.name === 'string' && !builtinModalities.has(m.name) ? [m.name as string] : [])) : [];
+    });
+  const known: KnownValues = {
+    benchmarks: { has: (id) => builtinIds.has(id) || recordedIds().includes(id), list: () => [...BUILTIN_BENCHMARK_IDS, ...recordedIds()] },
+    modalities: { has: (m) => builtinModalities.has(m) || recordedModalities().includes(m), list: () => [...new Set([...BUILTIN_MODALITIES, ...recordedModalities()])] },
+  };
+  const Q = querySchemas(known);
+
+  const route = <R extends RouteConfig>(config: R): R => {
+    const query = config.request?.query as z.ZodObject | undefined;
+    parametersOf.set(config.path.replace(/\{(\w+)\}/g, ':$1'), query ? Object.keys(query.shape) : []);
+    return createRoute(config);
+  };
 
   app.use('*', async (c, next) => {
     if (!READ_METHODS.includes(c.req.method)) {
@@ -106,98 +144,173 @@ export function createApp(store: { readonly queries: StoreQueries }, options: Ap
     await next();
   });
   app.use('/api/*', cors({ origin: '*', allowMethods: READ_METHODS }));
-  app.onError((err, c) => {
-    if (err instanceof BadParameter) return c.json({ error: err.message, parameter: err.parameter }, 400);
-    return c.json({ error: 'internal error' }, 500);
-  });
+  app.onError((_err, c) => c.json({ error: 'internal error' }, 500));
 
-  app.get('/api/openapi.json', (c) => c.json(OPENAPI));
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/openapi.json',
+      summary: 'This description (OpenAPI 3.1, generated from the zod schemas the routes validate with)',
+      request: { query: Q.empty },
+      responses: { 200: ok(OpenApiDocument, 'The OpenAPI document'), 400: BAD_REQUEST },
+    }),
+    (c) => c.json((document ??= app.getOpenAPI31Document(OPENAPI_INFO)) as unknown as z.input<typeof OpenApiDocument>, 200),
+  );
 
-  app.get('/api/benchmarks', (c) => {
-    query(c, emptyQuery);
-    // Built-in benchmarks, then those only the database knows (declared by a user's folder).
-    const recorded = new Map(q.benchmarks().map((b) => [b.id, b.declaration] as const));
-    const builtin = BENCHMARKS.map((b) => ({
-      id: b.id,
-      title: b.title,
-      origin: b.origin,
-      generated: b.generatedData === true,
-      ...(b.description ? { description: b.description } : {}),
-      setting: b.setting,
-      modalities: b.modalities,
-      modalitySets: b.modalitySets,
-      classes: b.classNames.length,
-      classNames: b.classNames,
-      splits: b.splits,
-      ...(b.extrapolated ? { extrapolated: b.extrapolated } : {}),
-      ...((recorded.get(b.id)?.partitions as object | undefined) ? { partitions: recorded.get(b.id)!.partitions } : {}),
-      available: b.availability(options.dataDir).available,
-    }));
-    const declared = [...recorded.entries()]
-      .filter(([id]) => !BENCHMARKS.some((b) => b.id === id))
-      .map(([id, d]) => ({
-        ...d,
-        id,
-        classes: Array.isArray(d.classNames) ? d.classNames.length : 0,
-        available: false,
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/benchmarks',
+      summary: 'Benchmarks the harness knows: the built-in ones, then the declared ones the database records',
+      request: { query: Q.empty },
+      responses: { 200: ok(BenchmarkInfo.array(), 'Benchmarks'), 400: BAD_REQUEST },
+    }),
+    (c) => {
+      const recorded = new Map(q.benchmarks().map((b) => [b.id, b.declaration] as const));
+      const builtin = BENCHMARKS.map((b) => ({
+        id: b.id,
+        title: b.title,
+        origin: b.origin,
+        generated: b.generatedData === true,
+        ...(b.description ? { description: b.description } : {}),
+        setting: b.setting,
+        modalities: b.modalities.map((m) => ({ ...m })),
+        modalitySets: b.modalitySets.map((s) => [...s]),
+        classes: b.classNames.length,
+        classNames: [...b.classNames],
+        splits: b.splits,
+        ...(b.extrapolated ? { extrapolated: [...b.extrapolated] } : {}),
+        ...(recorded.get(b.id)?.partitions ? { partitions: recorded.get(b.id)!.partitions as Record<string, unknown> } : {}),
+        available: b.availability(options.dataDir).available,
       }));
-    return c.json([...builtin, ...declared]);
-  });
+      const declared = [...recorded.entries()]
+        .filter(([id]) => !builtinIds.has(id))
+        .map(([id, d]) => ({ ...d, id, classes: Array.isArray(d.classNames) ? d.classNames.length : 0, available: false }) as z.input<typeof BenchmarkInfo>);
+      return c.json([...builtin, ...declared], 200);
+    },
+  );
 
-  app.get('/api/methods', (c) => {
-    query(c, emptyQuery);
-    return c.json({
-      scorers: SCORERS.map((s) => ({ id: s.id, title: s.title, summary: s.summary, paper: s.paper, defaults: s.settings.parse({}) })),
-      recipes: RECIPES.map((r) => ({
-        id: r.id,
-        title: r.title,
-        summary: r.summary,
-        paper: r.paper,
-        family: r.family,
-        /** benchmark id -> the resolved training config for its default modality set */
-        settings: Object.fromEntries(BENCHMARKS.map((b) => [b.id, r.configure(benchmarkTrainingDefaults(b, b.modalitySets[0] ?? []))])),
-      })),
-    });
-  });
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/methods',
+      summary: 'Post-hoc scorers (default settings, paper) and training recipes (resolved settings per benchmark)',
+      request: { query: Q.empty },
+      responses: { 200: ok(MethodsBody, 'Scorers and recipes'), 400: BAD_REQUEST },
+    }),
+    (c) =>
+      c.json(
+        {
+          scorers: SCORERS.map((s) => ({ id: s.id, title: s.title, summary: s.summary, paper: s.paper, defaults: s.settings.parse({}) as Record<string, unknown> })),
+          recipes: RECIPES.map((r) => ({
+            id: r.id,
+            title: r.title,
+            summary: r.summary,
+            paper: r.paper,
+            family: r.family,
+            settings: Object.fromEntries(BENCHMARKS.map((b) => [b.id, ({ ...r.configure(benchmarkTrainingDefaults(b, b.modalitySets[0] ?? [])) }) as Record<string, unknown>])),
+          })),
+        },
+        200,
+      ),
+  );
 
-  app.get('/api/leaderboard/:benchmark', (c) => {
-    const benchmark = c.req.param('benchmark');
-    const filter = query(c, leaderboardQuery);
-    if (!knownBenchmark(benchmark)) return c.json({ error: `unknown benchmark ${benchmark}`, parameter: 'benchmark' }, 404);
-    return c.json({ benchmark, rows: q.leaderboard({ benchmark, ...filter }) });
-  });
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/leaderboard/{benchmark}',
+      summary:
+        'Mean and sample std over seeds and splits per (modalities, recipe, scorer, OOD set) of one configuration, with a Far-OOD "average" row; metrics are fractions in [0, 1]',
+      request: { params: BenchmarkParam, query: Q.leaderboard },
+      responses: { 200: ok(LeaderboardBody, 'Leaderboard rows'), 400: BAD_REQUEST, 404: NOT_FOUND('No such benchmark (`known` lists the benchmark ids)') },
+    }),
+    (c) => {
+      const { benchmark } = c.req.valid('param');
+      const { configurations, ...filter } = c.req.valid('query');
+      if (!known.benchmarks.has(benchmark)) {
+        const ids = known.benchmarks.list();
+        return c.json({ error: `unknown benchmark ${JSON.stringify(benchmark.slice(0, 60))} (known: ${ids.join(', ')})`, parameter: 'benchmark', known: ids }, 404);
+      }
+      return c.json({ benchmark, configurations, rows: q.leaderboard({ benchmark, ...filter }, { configurations }) as z.input<typeof LeaderboardBody>['rows'] }, 200);
+    },
+  );
 
-  app.get('/api/runs', (c) => {
-    query(c, emptyQuery);
-    return c.json(q.runs());
-  });
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/runs',
+      summary: 'Harness invocations with provenance and their cell counts',
+      request: { query: Q.empty },
+      responses: { 200: ok(RunItem.array(), 'Runs'), 400: BAD_REQUEST },
+    }),
+    (c) => c.json(q.runs(), 200),
+  );
 
-  app.get('/api/cells', (c) => {
-    const { limit, offset, run, ...filter } = query(c, cellsQuery);
-    return c.json({ ...q.cells({ ...filter, ...(run !== undefined ? { runId: run } : {}) }, { limit, offset }), limit, offset });
-  });
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/cells',
+      summary: 'Grid cells (one trained model each) with config, status, timings and the run that committed them',
+      request: { query: Q.cells },
+      responses: { 200: ok(CellsBody, 'A page of cells'), 400: BAD_REQUEST },
+    }),
+    (c) => {
+      const { limit, offset, run, ...filter } = c.req.valid('query');
+      const page = q.cells({ ...filter, ...(run !== undefined ? { runId: run } : {}) }, { limit, offset });
+      return c.json({ ...page, items: page.items as z.input<typeof CellsBody>['items'], limit, offset }, 200);
+    },
+  );
 
-  app.get('/api/cells/:id/diagnostics', (c) => {
-    query(c, emptyQuery);
-    const id = c.req.param('id');
-    const d = q.diagnostics(id);
-    if (d === undefined) return c.json({ error: `no cell ${id}`, parameter: 'id' }, 404);
-    if (d === null) return c.json({ error: `cell ${id} has no diagnostics`, parameter: 'id' }, 404);
-    return c.json(d);
-  });
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/cells/{id}/diagnostics',
+      summary: "A cell's l_ID, l_OOD, training curve and score histograms",
+      request: { params: CellParam, query: Q.empty },
+      responses: { 200: ok(Diagnostics, 'Diagnostics'), 400: BAD_REQUEST, 404: NOT_FOUND('No such cell, or the cell has no diagnostics (a failed cell)') },
+    }),
+    (c) => {
+      const { id } = c.req.valid('param');
+      const d = q.diagnostics(id);
+      if (d === undefined) return c.json({ error: `no cell ${id.slice(0, 200)}`, parameter: 'id' }, 404);
+      if (d === null) return c.json({ error: `cell ${id} has no diagnostics`, parameter: 'id' }, 404);
+      return c.json(d as z.input<typeof Diagnostics>, 200);
+    },
+  );
 
-  app.get('/api/results', (c) => {
-    const { limit, offset, ...filter } = query(c, resultsQuery);
-    return c.json({ ...q.results(filter, { limit, offset }), limit, offset });
-  });
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/results',
+      summary: 'Per-cell results (one row per scorer configuration and OOD set) of finished cells; metrics are fractions in [0, 1]',
+      request: { query: Q.results },
+      responses: { 200: ok(ResultsBody, 'A page of results'), 400: BAD_REQUEST },
+    }),
+    (c) => {
+      const { limit, offset, ...filter } = c.req.valid('query');
+      const page = q.results(filter, { limit, offset });
+      return c.json({ ...page, items: page.items as z.input<typeof ResultsBody>['items'], limit, offset }, 200);
+    },
+  );
 
-  app.get('/api/reported', (c) => {
-    const filter = query(c, reportedQuery);
-    const rows = cachedReportedRows(options.submissionsDir ?? SUBMISSIONS_DIR).filter(
-      (r) => (!filter.benchmark || r.benchmark === filter.benchmark) && (!filter.recipe || r.recipe === filter.recipe) && (!filter.scorer || r.scorer === filter.scorer),
-    );
-    return c.json({ kind: 'reported', rows });
-  });
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/reported',
+      summary:
+        'Numbers papers printed (reported, not reproduced by the harness), from the reported submissions in submissions/, in the API convention: fractions in [0, 1] (the printed x100 value / 100), the field names of /api/results rows, with their provenance',
+      request: { query: Q.reported },
+      responses: { 200: ok(ReportedBody, 'Reported rows'), 400: BAD_REQUEST },
+    }),
+    (c) => {
+      const f = c.req.valid('query');
+      const rows = cachedReportedRows(options.submissionsDir ?? SUBMISSIONS_DIR).filter(
+        (r) => (!f.benchmark || r.benchmark === f.benchmark) && (!f.recipe || r.recipe === f.recipe) && (!f.scorer || r.scorer === f.scorer) && (!f.ood || r.ood === f.ood),
+      );
+      return c.json({ kind: 'reported' as const, rows }, 200);
+    },
+  );
 
   app.all('/api/*', (c) => c.json({ error: `no such endpoint ${c.req.path}` }, 404));
 
@@ -207,11 +320,11 @@ export function createApp(store: { readonly queries: StoreQueries }, options: Ap
   return app;
 }
 
-/** The submissions are files of the checkout: read and validated once per process, not per request. */
-const reportedCache = new Map<string, ReturnType<typeof reportedRows>>();
-function cachedReportedRows(dir: string): ReturnType<typeof reportedRows> {
+/** The submissions are files of the checkout: read, validated and converted once per process, not per request. */
+const reportedCache = new Map<string, ReportedApiRow[]>();
+function cachedReportedRows(dir: string): ReportedApiRow[] {
   let rows = reportedCache.get(dir);
-  if (!rows) reportedCache.set(dir, (rows = reportedRows(dir)));
+  if (!rows) reportedCache.set(dir, (rows = reportedRows(dir).map(apiReportedRow)));
   return rows;
 }
 

@@ -1,2 +1,1 @@
-export { createApp, type AppOptions } from './app.ts';
-export { OPENAPI } from './openapi.ts';
+export { apiReportedRow, createApp, fromPercent, OPENAPI_INFO, type AppOptions } from './app.ts';

@@ -225,10 +225,27 @@ describe('view models', () => {
     expect(formatDelta(-0.0123)).toBe('−1.23');
   });
 
-  test('reported rows are normalised (table beside source, modalities as a list, id_acc)', () => {
-    const r = normaliseReported({ benchmark: 'hmdb51-near', modalities: ['video', 'flow'], recipe: 'baseline', scorer: 'msp', ood: 'near', fpr95: 44.66, auroc: 87.74, id_acc: 89.32, table: '1', source: { paper: 'Dong et al.', url: 'https://arxiv.org/abs/2405.17419' } });
+  test('reported rows are normalised (API fractions shown x100 as printed, table beside source, modalities as a list or joined)', () => {
+    const r = normaliseReported({ benchmark: 'hmdb51-near', modalities: ['video', 'flow'], recipe: 'baseline', scorer: 'msp', ood: 'near', fpr95: 0.4466, auroc: 0.8774, idAcc: 0.8932, table: '1', source: { paper: 'Dong et al.', url: 'https://arxiv.org/abs/2405.17419' } });
     expect(r).toEqual({ benchmark: 'hmdb51-near', modalities: 'video+flow', recipe: 'baseline', scorer: 'msp', ood: 'near', fpr95: 44.66, auroc: 87.74, idAcc: 89.32, source: { paper: 'Dong et al.', url: 'https://arxiv.org/abs/2405.17419', table: '1', page: null } });
     expect(normaliseReported({ benchmark: 'x' })).toBeNull();
+    expect(normaliseReported({ benchmark: 'x', modalities: 'video+flow', recipe: 'a', scorer: 'b', ood: 'near', fpr95: 0.1, auroc: 0.9, idAcc: null })).toMatchObject({ modalities: 'video+flow', fpr95: 10, auroc: 90, idAcc: null });
+  });
+
+  test('every reported row of the API shows the digits the submission printed', async () => {
+    const { reportedRows } = await import('../submissions/load.ts');
+    const printed = reportedRows();
+    const store = openStore(db, { readonly: true });
+    try {
+      const api = (await (await createApp(store, { staticRoot: null }).request('/api/reported')).json()) as { rows: unknown[] };
+      expect(api.rows).toHaveLength(printed.length);
+      api.rows.forEach((row, i) => {
+        const shown = normaliseReported(row)!;
+        expect([shown.fpr95, shown.auroc, shown.idAcc]).toEqual([printed[i]!.fpr95, printed[i]!.auroc, printed[i]!.id_acc ?? null]);
+      });
+    } finally {
+      store.close();
+    }
   });
 });
 
@@ -310,7 +327,7 @@ test('bun harness site build builds every page from the database, without JavaSc
 
 test('results reported by papers get their own labelled section; an absent route renders none', async () => {
   const out = join(dir, 'dist-reported');
-  const reported = [{ benchmark: 'synthetic-near', modalities: ['video', 'flow'], recipe: 'baseline', scorer: 'msp', ood: 'near', fpr95: 12.34, auroc: 98.76, id_acc: 91.5, source: { paper: 'Some Paper 2024', table: '2', page: 7 } }];
+  const reported = [{ benchmark: 'synthetic-near', modalities: 'video+flow', recipe: 'baseline', scorer: 'msp', ood: 'near', fpr95: 0.1234, auroc: 0.9876, idAcc: 0.915, source: { paper: 'Some Paper 2024', table: '2', page: 7 } }];
   await buildSite({
     db,
     out,

@@ -217,14 +217,16 @@ test.skipIf(!HAVE_CHROMIUM)('ranks respect the noise: a tie is marked where the 
 test.skipIf(!HAVE_CHROMIUM)('a reported-and-reproduced cell shows the paper, the reproduction and their difference', async () => {
   const page = await open(WIDTHS[1]);
   await page.goto(`${base}/benchmarks/hmdb51-near/`);
-  const paperRow = (await api<{ rows: { table: string; recipe: string; scorer: string; ood: string; auroc: number; modalities: string[] }[] }>('/api/reported?benchmark=hmdb51-near')).rows.find(
+  // /api/reported gives fractions (the API's unit); the page shows the paper's x100 digits
+  const paperRow = (await api<{ rows: { table: string; recipe: string; scorer: string; ood: string; auroc: number; modalities: string }[] }>('/api/reported?benchmark=hmdb51-near')).rows.find(
     (r) => r.table === '1' && r.recipe === 'baseline' && r.scorer === 'msp' && r.ood === 'near',
   )!;
   const here = (await api<{ rows: LeaderboardRow[] }>('/api/leaderboard/hmdb51-near')).rows.find((r) => r.recipe === 'baseline' && r.scorer === 'msp')!;
   const cell = page.locator('section.reported table.reported-table').first().locator('tbody tr[data-recipe="baseline"][data-scorer="msp"] td[data-col="auroc"]').first();
   const text = (await cell.textContent())!.replace(/\s+/g, ' ');
-  const diff = here.auroc.mean * 100 - paperRow.auroc;
-  expect(text).toContain(`paper ${paperRow.auroc.toFixed(2)}`);
+  const paperAuroc = paperRow.auroc * 100;
+  const diff = here.auroc.mean * 100 - paperAuroc;
+  expect(text).toContain(`paper ${paperAuroc.toFixed(2)}`);
   expect(text).toContain(`here ${x100(here.auroc.mean)}`);
   expect(text).toContain(`Δ ${diff < 0 ? '−' : '+'}${Math.abs(diff).toFixed(2)}`);
   await cell.scrollIntoViewIfNeeded();

@@ -30,7 +30,19 @@ async function paged<T>(request: ApiRequest, path: string): Promise<T[]> {
 const str = (x: unknown): string | null => (typeof x === 'string' && x !== '' ? x : typeof x === 'number' ? String(x) : null);
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
-/** Accepts the documented row shape and small variations (table/page beside or inside source, modalities as list or string). */
+/**
+ * The API's fraction as the x100 number the paper printed, exactly (the API divides the printed
+ * value by 100 with `fromPercent`; this inverts it, so the page shows the printed digits).
+ */
+const percent = (x: unknown): number | null => {
+  const v = num(x);
+  return v === null ? null : Math.round(v * 1e8) / 1e6;
+};
+
+/**
+ * A GET /api/reported row (fractions, camelCase: the API's convention) as the site shows it: x100
+ * as printed. Accepts small variations (table/page beside or inside source, modalities as list or string).
+ */
 export function normaliseReported(raw: unknown): ReportedRow | null {
   if (typeof raw !== 'object' || raw === null) return null;
   const r = raw as Record<string, unknown>;
@@ -45,9 +57,9 @@ export function normaliseReported(raw: unknown): ReportedRow | null {
     recipe,
     scorer,
     ood: str(r.ood) ?? '',
-    fpr95: num(r.fpr95),
-    auroc: num(r.auroc),
-    idAcc: num(r.id_acc ?? r.idAcc),
+    fpr95: percent(r.fpr95),
+    auroc: percent(r.auroc),
+    idAcc: percent(r.idAcc),
     source: { paper: str(src.paper) ?? str(r.title) ?? str(r.paper) ?? 'unknown source', url: paperUrl, table: str(src.table ?? r.table), page: str(src.page ?? r.page) },
     ...(Array.isArray(r.also_in ?? r.alsoIn) ? { alsoIn: ((r.also_in ?? r.alsoIn) as unknown[]).map(String) } : {}),
   };

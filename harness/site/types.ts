@@ -42,7 +42,7 @@ export interface RecipeInfo {
   readonly settings: Readonly<Record<string, unknown>>;
 }
 
-/** A row of GET /api/reported, normalised: a number a paper reported, not reproduced here (x100 as published). */
+/** A row of GET /api/reported, normalised: a number a paper reported, not reproduced here. The API gives fractions; the site keeps them x100 as published (normaliseReported). */
 export interface ReportedRow {
   readonly benchmark: string;
   /** modality names joined by '+' */

@@ -188,6 +188,9 @@ describe('validation and safety', () => {
       }
       const bad = (await (await other.request('/api/results?benchmark=nope')).json()) as { known: string[] };
       expect(bad.known).toEqual([...benchmarks, 'my-har']);
+      const listed = (await (await other.request('/api/benchmarks')).json()) as { id: string }[];
+      expect(listed.map((b) => b.id)).toEqual([...benchmarks, 'my-har']);
+      expect(S.BenchmarkInfo.array().safeParse(listed).success).toBe(true);
       const mods = (await (await other.request('/api/results?modalities=nope')).json()) as { known: string[] };
       expect(mods.known).toContain('wrist');
       // the declared modality is this app's, not every app's
@@ -277,6 +280,14 @@ describe('OpenAPI (generated from the zod schemas the routes validate with)', ()
       expect(meanStd.properties.std.description, m).toContain('fraction in [0, 1]');
     }
     expect(JSON.stringify(body)).not.toContain('x100, as printed');
+    // every $ref resolves to a component; every path parameter of a path is declared
+    for (const ref of JSON.stringify(body).match(/"\$ref":"[^"]+"/g) ?? []) {
+      const name = /#\/components\/schemas\/(\w+)"$/.exec(ref)?.[1];
+      expect(name && schemas[name], ref).toBeDefined();
+    }
+    for (const path of Object.keys(body.paths)) {
+      for (const [, name] of path.matchAll(/\{(\w+)\}/g)) expect(params(path), path).toContain(`path:${name}`);
+    }
   });
 
   test('a response of every route parses with its declared schema', async () => {

@@ -51,7 +51,7 @@ export const OPENAPI_INFO = {
     title: 'multiood results API',
     version: '2',
     description:
-      'Read-only results of the MultiOOD benchmark harness. Units: every metric (fpr95, auroc, auprIn, auprOut, idAcc) is a fraction in [0, 1] on every route, including the numbers papers reported (/api/reported: the printed x100 value / 100). OOD is the positive class. Field names are camelCase; a modality set is its names joined by "+". A query parameter the route does not take, a malformed value, or an unknown benchmark, recipe, scorer, modality or OOD name is a 400 {error, parameter, known}.',
+      'Read-only results of the MultiOOD benchmark harness. Units: every metric (fpr95, auroc, auprIn, auprOut, idAcc) is a fraction in [0, 1] on every route, including the numbers papers reported (/api/reported: the printed x100 value / 100). OOD is the positive class. Field names are camelCase; a modality set is its names joined by "+". A query parameter the route does not take, a malformed value, or an unknown benchmark, recipe, scorer or modality (or OOD name on /api/reported) is a 400 {error, parameter, known}; an unknown :benchmark in a path is a 404 of that shape.',
   },
 };
 

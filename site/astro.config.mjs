@@ -3,6 +3,8 @@ import { defineConfig } from 'astro/config';
 
 export default defineConfig({
   outDir: process.env.MULTIOOD_SITE_OUT ?? './dist',
+  // Served below a path (GitHub Pages of a project: /<repo>/): every link goes through href().
+  base: process.env.MULTIOOD_SITE_BASE ?? '/',
   build: { format: 'directory', inlineStylesheets: 'always' },
   trailingSlash: 'ignore',
   devToolbar: { enabled: false },

@@ -11,7 +11,8 @@
  * 1 means TypeScript is faster) and peak RSS, per scorer and for the sweep, then the JSON report.
  * Timings on a shared machine are noisy: only the ratios within one job are meaningful, and the
  * load average at start and end is recorded with them.
- * Usage: bun bench/scorers.ts [--scale 0.25] [--only msp,knn] [--no-python] [--out bench/out/scorers.json]
+ * Usage: bun bench/scorers.ts [--scale 0.25] [--only msp,knn] [--no-python] [--sweep-only] [--python-first]
+ *        [--out bench/out/scorers.json]
  */
 import { parseArgs } from 'node:util';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,10 @@ const { values: flags } = parseArgs({
     scale: { type: 'string', default: '1' },
     only: { type: 'string' },
     'no-python': { type: 'boolean', default: false },
+    /** Skip the per-scorer processes: only the nine-scorer sweep on each side. */
+    'sweep-only': { type: 'boolean', default: false },
+    /** Run the Python sweep before the TypeScript one (to check that the order does not bias the ratio). */
+    'python-first': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/out/scorers.json' },
   },
 });
@@ -80,7 +85,7 @@ try {
   if (!hasPython) console.error('python reference skipped: /usr/bin/python3 with numpy, scikit-learn, scipy, faiss and torch not found');
 
   const table: Record<string, unknown>[] = [];
-  for (const id of ids) {
+  for (const id of flags['sweep-only'] ? [] : ids) {
     const ts = measure([process.execPath, child, dir, id]);
     const py = hasPython ? measure([PYTHON, pyRef, dir, id]) : undefined;
     const row = {
@@ -94,15 +99,17 @@ try {
     console.error(JSON.stringify(row));
     table.push(row);
   }
+  const pyFirst = hasPython && flags['python-first'] ? measure([PYTHON, pyRef, dir, ids.join(',')]) : undefined;
+  const sweepLoad = loadavg();
   const tsSweep = measure([process.execPath, child, dir, ids.join(',')]);
-  const pySweep = hasPython ? measure([PYTHON, pyRef, dir, ids.join(',')]) : undefined;
+  const pySweep = pyFirst ?? (hasPython ? measure([PYTHON, pyRef, dir, ids.join(',')]) : undefined);
   const report = {
     command: `bun bench/scorers.ts ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
     machine: { cpus: navigator.hardwareConcurrency, bun: Bun.version, loadavgStart, loadavgEnd: loadavg() },
     scale, sizes: { fit: rows(22549), val: rows(4773), test: rows(4902), ood: rows(10000), D: dims[0]! + dims[1]!, C: 129 },
     perScorer: table,
-    sweep: { tsSeconds: tsSweep.total, tsPeakMiB: tsSweep.peakRssMiB, pySeconds: pySweep?.total, pyPeakMiB: pySweep?.peakRssMiB, pyOverTs: pySweep ? pySweep.total / tsSweep.total : undefined },
+    sweep: { loadavgBeforeTs: sweepLoad, tsSeconds: tsSweep.total, tsPeakMiB: tsSweep.peakRssMiB, pySeconds: pySweep?.total, pyPeakMiB: pySweep?.peakRssMiB, pyOverTs: pySweep ? pySweep.total / tsSweep.total : undefined },
   };
   printTable(table, report.sweep);
   mkdirSync(dirname(flags.out!), { recursive: true });

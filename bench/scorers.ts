@@ -119,7 +119,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-function printTable(rows: Record<string, unknown>[], sweep: Record<string, number | undefined>): void {
+function printTable(rows: Record<string, unknown>[], sweep: Record<string, unknown>): void {
   const f = (v: unknown, digits = 2) => (typeof v === 'number' ? v.toFixed(digits) : '-');
   const lines = [
     '| scorer | TypeScript (s) | peak RSS (MiB) | Python (s) | peak RSS (MiB) | reference/here |',

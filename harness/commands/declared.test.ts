@@ -75,10 +75,16 @@ describe('benchmarks declared by data', () => {
       expect(parts.code, parts.stderr).toBe(0);
       expect(JSON.parse(parts.stdout)).toMatchObject({ done: 3, failed: [] });
 
+      // another KNN setting: a second configuration, listed apart (never pooled with the ranked one)
+      const k5 = cli(['run', '--benchmark-dir', FIXED, '--recipes', 'baseline', '--seeds', '0', '--scorers', 'knn', '--set', 'knn.k=5', '--workers', '1', '--db', db, '--json'], env);
+      expect(k5.code, k5.stderr).toBe(0);
+
       const show = cli(['show', '--db', db]);
       expect(show.code, show.stderr).toBe(0);
       expect(show.stdout).toContain('toy-har-near phone+watch');
       expect(show.stdout).toContain('toy-har-partitions phone+watch');
+      expect(show.stdout).toContain('Other configurations (not ranked, never pooled with the ranked ones):');
+      expect(show.stdout).toMatch(/toy-har-near phone\+watch baseline knn: .*n = 1; config [0-9a-f]{16}: scorerSettings\.k 5 \(vs 10\)/);
 
       // the database describes the declared benchmarks without their folders
       const store = openStore(db, { readonly: true });
@@ -105,6 +111,8 @@ describe('benchmarks declared by data', () => {
       const html = readFileSync(page, 'utf8');
       expect(html).toContain('user-provided');
       expect(html).toContain('generated data');
+      expect(html).toContain('Other configurations');
+      expect(html).toContain('scorerSettings.k 5 (vs 10)');
       // the partitions page states which classes each split used, and lists a run per split
       const partsPage = readFileSync(join(out, 'benchmarks', 'toy-har-partitions', 'index.html'), 'utf8');
       for (const k of [0, 1, 2]) expect(partsPage).toContain(`split ${k}: ID `);

@@ -1,5 +1,5 @@
 /** Everything the site shows, fetched through the API (in process: `app.request`), into one data object. */
-import type { CellDiagnostics, CellItem, LeaderboardRow, ResultItem, RunItem } from '../store/index.ts';
+import { AVERAGE_OOD, type CellDiagnostics, type CellItem, type LeaderboardRow, type ResultItem, type RunItem } from '../store/index.ts';
 import { benchmarkCharts, cellCharts } from './charts.ts';
 import { makeNames } from './names.ts';
 import type { BenchmarkInfo, RecipeInfo, ReportedRow, ScorerInfo, SiteBenchmark, SiteCell, SiteData } from './types.ts';
@@ -108,6 +108,9 @@ export async function collectSiteData(request: ApiRequest, options: CollectOptio
   const benchmarks: SiteBenchmark[] = [];
   for (const b of benchmarksInfo) {
     const { rows } = await getJson<{ rows: LeaderboardRow[] }>(request, `/api/leaderboard/${encodeURIComponent(b.id)}`);
+    // Configurations that are not ranked (other settings, backends, code or data): listed apart, never pooled.
+    const { rows: all } = await getJson<{ rows: LeaderboardRow[] }>(request, `/api/leaderboard/${encodeURIComponent(b.id)}?configurations=all`);
+    const otherConfigurations = all.filter((r) => r.configuration && !r.configuration.ranked && (r.ood === AVERAGE_OOD || !all.some((x) => x.configuration.key === r.configuration.key && x.ood === AVERAGE_OOD)));
     const { classNames: _drop, ...info } = b as BenchmarkInfo & { classNames?: unknown };
     const generated = isGenerated(b as unknown as Record<string, unknown>);
     const mine = cellItems.filter((c) => c.config.benchmark === b.id && c.status === 'done');
@@ -119,6 +122,7 @@ export async function collectSiteData(request: ApiRequest, options: CollectOptio
       splitsRun: [...new Set(mine.map((c) => c.config.split))].sort((x, y) => x - y),
       seedsRun: [...new Set(mine.map((c) => c.config.seed))].sort((x, y) => x - y),
       rows,
+      otherConfigurations,
       tables: paperTables(rows, recipeOrder, scorerOrder),
       ranking,
       best: bestMethod(rows),

@@ -171,6 +171,8 @@ export interface SiteBenchmark extends BenchmarkInfo {
   readonly splitsRun: readonly number[];
   readonly seedsRun: readonly number[];
   readonly rows: readonly LeaderboardRow[];
+  /** configurations other than the ranked ones (one row each: the Far-OOD average, or the one OOD set), with what differs */
+  readonly otherConfigurations: readonly LeaderboardRow[];
   readonly tables: readonly PaperTable[];
   /** primary rows, highest mean AUROC first, with noise ranks */
   readonly ranking: readonly RankedRow[];

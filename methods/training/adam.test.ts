@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { Adam } from './adam.ts';
+import { Adam, FusedAdam } from './adam.ts';
 import fixture from './fixtures/adam.json';
 
 /** torch.optim.Adam trajectories written by fixtures/make_adam.py. */
@@ -35,8 +35,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
       await tf.ready();
     });
 
-    for (const c of cases) {
-      test(c.name, () => {
+    for (const c of cases) for (const Optimizer of [Adam, FusedAdam]) {
+      test(`${c.name} (${Optimizer.name})`, () => {
         const before = tf.memory().numTensors;
         const params = c.shapes.map((shape, i) => {
           const t = tf.tensor(flat(c.initial[i]), shape);
@@ -44,7 +44,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
           t.dispose();
           return v;
         });
-        const adam = new Adam(params, { lr: c.lr, weightDecay: c.weightDecay });
+        const adam = new Optimizer(params, { lr: c.lr, weightDecay: c.weightDecay });
         let worst = 0;
         c.grads.forEach((stepGrads, t) => {
           const grads: tf.NamedTensorMap = {};
@@ -71,3 +71,32 @@ for (const backend of ['wasm', 'cpu'] as const) {
     }
   });
 }
+
+describe('FusedAdam', () => {
+  for (const backend of ['wasm', 'cpu'] as const) {
+    test(`bitwise the parameters of Adam on every fixture trajectory, skipped gradients included (${backend})`, async () => {
+      await tf.setBackend(backend);
+      await tf.ready();
+      for (const c of cases) {
+        const make = () => c.shapes.map((shape, i) => tf.variable(tf.tensor(flat(c.initial[i]), shape)));
+        const [pa, pb] = [make(), make()];
+        const a = new Adam(pa, { lr: c.lr, weightDecay: c.weightDecay });
+        const b = new FusedAdam(pb, { lr: c.lr, weightDecay: c.weightDecay });
+        for (const stepGrads of c.grads) {
+          for (const [params, opt] of [[pa, a], [pb, b]] as const) {
+            const grads: tf.NamedTensorMap = {};
+            stepGrads.forEach((g, i) => {
+              if (g) grads[params[i]!.name] = tf.tensor(flat(g), c.shapes[i]!);
+            });
+            opt.update(grads);
+            tf.dispose(Object.values(grads));
+          }
+          pa.forEach((p, i) => expect(Array.from(pb[i]!.dataSync())).toEqual(Array.from(p.dataSync())));
+        }
+        a.dispose();
+        b.dispose();
+        tf.dispose([...pa, ...pb]);
+      }
+    });
+  }
+});

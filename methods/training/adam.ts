@@ -93,29 +93,27 @@ export class Adam {
 }
 
 /**
- * The same update as Adam, bit for bit, with the element-wise arithmetic of every parameter done
- * in one pass over their concatenation: each update runs ~12 kernels over one flat vector instead
- * of ~13 per parameter (under Bun a TF.js kernel costs 15-25 µs whatever its size, so the
- * optimiser of a 11-parameter model, or of several replicas trained together, was mostly launch
- * overhead). The flat m and v persist; the new values are sliced back into the variables.
- *
- * Every step must give a gradient to exactly the parameters it gave one to on the first step
- * (their step counts then stay equal, so one bias correction serves all): the trainers pass here
- * only the parameters that get a gradient on every step and keep the others on an `Adam`.
- * Element-wise float32 operations do not depend on the layout, so the parameters come out
- * identical to `Adam`'s (adam.test.ts checks this bitwise).
+ * The same update as Adam, bit for bit, as one fused pass per parameter in JavaScript: the
+ * gradient and the parameter are read back, m and v live in Float32Arrays, and the new parameter is
+ * uploaded and assigned. Adam's ~13 element-wise kernels per parameter each stream the whole
+ * tensor through memory (≈150 bytes moved per parameter entry and step, plus 15-25 µs launch
+ * overhead per kernel under Bun); the fused loop reads and writes each entry once. Every
+ * operation is rounded to float32 (Math.fround) in Adam's order with Adam's float32 scalars; for
+ * +, -, ·, / and √, rounding the float64 result of float32 operands gives the correctly rounded
+ * float32 result, which is what the wasm and cpu kernels compute, so the parameters come out
+ * identical (adam.test.ts, replicas.test.ts). Per-parameter step counts as Adam (torch): a
+ * parameter without a gradient is skipped and its step count does not advance.
  */
-export class FlatAdam {
+export class FusedAdam {
   readonly lr: number;
   readonly weightDecay: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
   private t = 0;
-  private m: tf.Tensor1D | undefined;
-  private v: tf.Tensor1D | undefined;
-  private readonly sizes: number[];
-  private readonly total: number;
+  private readonly steps = new Map<tf.Variable, number>();
+  private readonly m = new Map<tf.Variable, Float32Array>();
+  private readonly v = new Map<tf.Variable, Float32Array>();
 
   constructor(readonly params: readonly tf.Variable[], o: AdamOptions = {}) {
     this.lr = o.lr ?? 1e-3;
@@ -123,11 +121,10 @@ export class FlatAdam {
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;
     this.eps = o.eps ?? 1e-8;
-    this.sizes = params.map((p) => p.size);
-    this.total = this.sizes.reduce((s, n) => s + n, 0);
-    if (params.length > 0) {
-      this.m = tf.zeros([this.total]);
-      this.v = tf.zeros([this.total]);
+    for (const p of params) {
+      this.m.set(p, new Float32Array(p.size));
+      this.v.set(p, new Float32Array(p.size));
+      this.steps.set(p, 0);
     }
   }
 
@@ -135,44 +132,50 @@ export class FlatAdam {
     return this.t;
   }
 
-  /** One update; every parameter must have its gradient in `grads` (not disposed here). */
+  /** One update, as Adam.update (the gradients are not disposed here). */
   update(grads: tf.NamedTensorMap): void {
-    if (this.params.length === 0) return;
-    const gs = this.params.map((p) => {
-      const g = grads[p.name];
-      if (!g) throw new Error(`FlatAdam: no gradient for ${p.name}; pass only parameters that get one on every step`);
-      return g;
-    });
     this.t += 1;
-    const t = this.t;
-    const [m, v] = tf.tidy(() => {
-      const flat = (xs: readonly tf.Tensor[]) => (xs.length === 1 ? tf.reshape(xs[0]!, [-1]) : tf.concat(xs.map((x) => tf.reshape(x, [-1]))));
-      const p = flat(this.params);
-      let g = flat(gs);
-      // the same operations, operands and order as Adam.update
-      if (this.weightDecay !== 0) g = tf.add(g, tf.mul(p, tf.scalar(this.weightDecay)));
-      const m = tf.add(tf.mul(this.m!, tf.scalar(this.beta1)), tf.mul(g, tf.scalar(1 - this.beta1)));
-      const v = tf.add(tf.mul(this.v!, tf.scalar(this.beta2)), tf.mul(tf.mul(g, g), tf.scalar(1 - this.beta2)));
-      const denom = tf.add(tf.div(tf.sqrt(v), tf.scalar(Math.sqrt(1 - this.beta2 ** t))), tf.scalar(this.eps));
-      const next = tf.add(p, tf.mul(tf.div(m, denom), tf.scalar(-this.lr / (1 - this.beta1 ** t))));
-      let offset = 0;
-      this.params.forEach((param, i) => {
-        const n = this.sizes[i]!;
-        param.assign(this.params.length === 1 ? tf.reshape(next, param.shape) : tf.reshape(tf.slice(next, [offset], [n]), param.shape));
-        offset += n;
-      });
-      return [tf.keep(m), tf.keep(v)] as [tf.Tensor1D, tf.Tensor1D];
-    });
-    this.m!.dispose();
-    this.v!.dispose();
-    this.m = m;
-    this.v = v;
+    const f = Math.fround;
+    // Adam's tf.scalar constants, i.e. the float32 roundings of the float64 values
+    const b1 = f(this.beta1);
+    const oneMinusB1 = f(1 - this.beta1);
+    const b2 = f(this.beta2);
+    const oneMinusB2 = f(1 - this.beta2);
+    const wd = f(this.weightDecay);
+    const eps = f(this.eps);
+    const decay = this.weightDecay !== 0;
+    for (const p of this.params) {
+      const grad = grads[p.name];
+      if (!grad) continue;
+      const t = this.steps.get(p)! + 1;
+      this.steps.set(p, t);
+      const bc2 = f(Math.sqrt(1 - this.beta2 ** t));
+      const negStep = f(-this.lr / (1 - this.beta1 ** t));
+      const g = grad.dataSync() as Float32Array;
+      const x = p.dataSync() as Float32Array;
+      const m = this.m.get(p)!;
+      const v = this.v.get(p)!;
+      // a fresh array: the cpu backend keeps the array it is given as the tensor's storage
+      const out = new Float32Array(x.length);
+      for (let i = 0; i < x.length; i++) {
+        const xi = x[i]!;
+        const gi = decay ? f(g[i]! + f(xi * wd)) : g[i]!;
+        const mi = f(f(m[i]! * b1) + f(gi * oneMinusB1));
+        const vi = f(f(v[i]! * b2) + f(f(gi * gi) * oneMinusB2));
+        const denom = f(f(f(Math.sqrt(vi)) / bc2) + eps);
+        m[i] = mi;
+        v[i] = vi;
+        out[i] = f(xi + f(f(mi / denom) * negStep));
+      }
+      const next = tf.tensor(out, p.shape, 'float32');
+      p.assign(next);
+      next.dispose();
+    }
   }
 
   dispose(): void {
-    this.m?.dispose();
-    this.v?.dispose();
-    this.m = undefined;
-    this.v = undefined;
+    this.m.clear();
+    this.v.clear();
+    this.steps.clear();
   }
 }

@@ -146,11 +146,6 @@ export class MultimodalModel {
     return out;
   }
 
-  /** The unimodal heads' weights and biases (a subset of `variables`). */
-  get unimodalVariables(): tf.Variable[] {
-    return this.heads.flatMap((h) => [h.w, h.b]);
-  }
-
   /** Column slices of Z, by modality name. */
   get slices(): ModalitySlice[] {
     let start = 0;

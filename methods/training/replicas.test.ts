@@ -1,8 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { Random } from '../random.ts';
-import { Adam, FlatAdam } from './adam.ts';
 import { replicaKey, trainReplicas } from './replicas.ts';
 import { recipeById } from './recipes/index.ts';
 import { tinyBenchmark, useWasmBackend } from './test-helpers.ts';
@@ -29,31 +27,6 @@ function expectIdentical(a: TrainResult, b: TrainResult): void {
     for (const [name, m] of Object.entries(x.modalityLogits!)) expect(Array.from(y.modalityLogits![name]!.data)).toEqual(Array.from(m.data));
   });
 }
-
-describe('FlatAdam', () => {
-  test('bitwise the same parameters as Adam over several steps (weight decay on)', () => {
-    const rng = new Random(5);
-    const shapes = [[7, 3], [3], [5, 2], [1]];
-    const init = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.normal()));
-    const make = () => shapes.map((s, i) => tf.variable(tf.tensor(init[i]!, s)));
-    const [pa, pb] = [make(), make()];
-    const a = new Adam(pa, { lr: 1e-2, weightDecay: 1e-2 });
-    const b = new FlatAdam(pb, { lr: 1e-2, weightDecay: 1e-2 });
-    for (let step = 0; step < 6; step++) {
-      const g = shapes.map((s) => Float32Array.from({ length: s.reduce((x, y) => x * y, 1) }, () => rng.normal() * 10 ** rng.int(4)));
-      const ga = Object.fromEntries(pa.map((p, i) => [p.name, tf.tensor(g[i]!, shapes[i]!)]));
-      const gb = Object.fromEntries(pb.map((p, i) => [p.name, tf.tensor(g[i]!, shapes[i]!)]));
-      a.update(ga);
-      b.update(gb);
-      tf.dispose([...Object.values(ga), ...Object.values(gb)]);
-      pa.forEach((p, i) => expect(Array.from(pb[i]!.dataSync())).toEqual(Array.from(p.dataSync())));
-    }
-    expect(() => b.update({})).toThrow('no gradient');
-    a.dispose();
-    b.dispose();
-    tf.dispose([...pa, ...pb]);
-  });
-});
 
 describe('trainReplicas', () => {
   test('each replica gives bitwise the numbers trainModel gives it alone (baseline, A2D, A2D + NP-Mix; adapter and MLP encoders)', async () => {

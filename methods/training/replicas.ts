@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { benchmarkTrainingDefaults, type BenchmarkData, type SplitData } from '../../datasets/benchmark.ts';
 import type { SplitOutputs } from '../outputs.ts';
 import { Random } from '../random.ts';
-import { Adam, FlatAdam } from './adam.ts';
+import { FusedAdam } from './adam.ts';
 import { predictionDiscrepancy } from './diagnostics.ts';
 import { type LossTermDefinition, type StepState, termsOf } from './loss-terms.ts';
 import { MultimodalModel } from './model.ts';
@@ -35,12 +35,12 @@ import {
  *   - one shuffle, one batch gathered and uploaded, one set of dropout masks per step, shared;
  *   - one gradient tape over the sum of the replicas' losses (their parameters are disjoint, so
  *     each replica's gradients are those of its own loss: d(sum)/d(L_r) = 1 exactly);
- *   - one optimiser pass over all replicas' parameters (FlatAdam: ~12 kernels for all instead of
- *     ~13 per parameter per replica), one read-back of the step's statistics;
+ *   - one optimiser over all replicas' parameters (FusedAdam, as trainModel), one read-back of
+ *     the step's statistics;
  * while each replica keeps its own model, loss terms, NP-Mix queues and synthesis stream, its own
  * val accuracy, best epoch and outputs. Every replica gives the numbers trainModel gives it alone,
  * bit for bit (replicas.test.ts): the per-replica forward/backward graph is the same sequence of
- * kernels on the same operands, and the element-wise Adam does not depend on the layout.
+ * kernels on the same operands, and the optimiser treats every parameter on its own.
  */
 
 export interface ReplicaSpec {
@@ -81,9 +81,6 @@ interface Replica {
   readonly terms: readonly LossTermDefinition[];
   readonly termNames: LossTerm[];
   readonly state: StepState;
-  /** Parameters that may miss a gradient on some steps (unimodal heads a recipe uses only on synthesis steps, or never). */
-  readonly sometimes: tf.Variable[];
-  adam?: Adam;
   readonly curve: EpochRecord[];
   best?: { epoch: number; acc: number; params: tf.Tensor[] };
   sums: Float64Array;
@@ -116,7 +113,7 @@ export async function trainReplicas(data: BenchmarkData, group: ReplicaGroupSpec
   const cfg0 = cfgs[0]!;
 
   const replicas: Replica[] = [];
-  let flat: FlatAdam | undefined;
+  let adam: FusedAdam | undefined;
   try {
     for (let i = 0; i < resolved.length; i++) {
       const { spec, recipe } = resolved[i]!;
@@ -127,10 +124,6 @@ export async function trainReplicas(data: BenchmarkData, group: ReplicaGroupSpec
         { builtinGradient: group.builtinGradient ?? false },
       );
       const terms = recipe.terms ?? termsOf(cfg);
-      const needUnimodal = cfg.classification.perModality || terms.some((t) => t.usesUnimodalLogits);
-      // The unimodal heads get a gradient on every step only when the loss always reads them.
-      const heads = new Set(model.unimodalVariables);
-      const sometimes = needUnimodal ? [] : model.variables.filter((v) => heads.has(v));
       const syn = cfg.synthesis;
       const termNames = lossTerms(cfg, terms);
       replicas.push({
@@ -140,20 +133,14 @@ export async function trainReplicas(data: BenchmarkData, group: ReplicaGroupSpec
         terms,
         termNames,
         state: { ...(syn ? { queues: new ClassQueues(C, model.embedDim, syn.queueSize) } : {}), synthRng: stream(STREAM.synthesis), synthesisOn: false },
-        sometimes,
         curve: [],
         sums: new Float64Array(1 + termNames.length),
         correct: 0,
         synthesisSteps: 0,
       });
-      if (sometimes.length) replicas.at(-1)!.adam = new Adam(sometimes, { lr: cfg.lr, weightDecay: cfg.weightDecay });
     }
-    const always = replicas.flatMap((r) => {
-      const skip = new Set(r.sometimes);
-      return r.model.variables.filter((v) => !skip.has(v));
-    });
-    flat = new FlatAdam(always, { lr: cfg0.lr, weightDecay: cfg0.weightDecay });
     const allVariables = replicas.flatMap((r) => r.model.variables);
+    adam = new FusedAdam(allVariables, { lr: cfg0.lr, weightDecay: cfg0.weightDecay });
 
     const identity = cfg0.encoder.kind === 'identity';
     const embedDims = replicas[0]!.model.embedDims;
@@ -197,8 +184,7 @@ export async function trainReplicas(data: BenchmarkData, group: ReplicaGroupSpec
           }
           return total!;
         }, allVariables);
-        flat.update(grads);
-        for (const r of replicas) r.adam?.update(grads);
+        adam.update(grads);
         tf.dispose([value, ...Object.values(grads), ...inputs, ...(masks ?? []).filter((m) => m !== undefined), labelsT]);
         // one read-back for every replica's statistics and predictions
         const statsAll = tf.tidy(() => tf.concat(losses.map((l) => l.stats)));
@@ -261,10 +247,9 @@ export async function trainReplicas(data: BenchmarkData, group: ReplicaGroupSpec
     }
     return results;
   } finally {
-    flat?.dispose();
+    adam?.dispose();
     for (const r of replicas) {
       if (r.best) tf.dispose(r.best.params);
-      r.adam?.dispose();
       r.model.dispose();
     }
   }

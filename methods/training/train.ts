@@ -3,7 +3,7 @@ import { benchmarkTrainingDefaults, type Benchmark, type BenchmarkData, type Spl
 import { matrix, type Matrix } from '../linalg/matrix.ts';
 import type { ModelOutputs, SplitOutputs } from '../outputs.ts';
 import { Random } from '../random.ts';
-import { Adam } from './adam.ts';
+import { FusedAdam } from './adam.ts';
 import { predictionDiscrepancy } from './diagnostics.ts';
 import { type LossTermDefinition, type StepBatch, type StepState, termsOf } from './loss-terms.ts';
 import { classificationLoss } from './losses.ts';
@@ -172,7 +172,7 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
     stream(STREAM.init),
     { builtinGradient: spec.builtinGradient ?? false },
   );
-  const adam = new Adam(model.variables, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  const adam = new FusedAdam(model.variables, { lr: cfg.lr, weightDecay: cfg.weightDecay });
   const syn = cfg.synthesis;
   const queues = syn ? new ClassQueues(C, model.embedDim, syn.queueSize) : undefined;
   const identity = cfg.encoder.kind === 'identity';
@@ -293,7 +293,7 @@ export interface StepResult {
  */
 export function trainStep(
   model: MultimodalModel,
-  adam: Adam,
+  adam: { update(grads: tf.NamedTensorMap): void },
   cfg: TrainingConfig,
   batch: StepBatch,
   state: StepState,

@@ -5,9 +5,12 @@
  *   (gemm default 4096 x 8192, or 1024 x 2048 on a software adapter)
  *
  * 1. Training throughput (samples/s) of the MultiOOD video+flow model at 2304 + 2048 inputs,
- *    C = 25, batch 16, A2D loss, Adam (as bench/training.ts), identity and MLP (hidden 128)
- *    encoders, on webgpu then wasm, in this one process; the first 10 steps are warm-up (WebGPU
- *    compiles its shaders there).
+ *    C = 25, batch 16, A2D loss, Adam (as bench/training.ts), adapter (rank 16, the default) and
+ *    MLP (hidden 128) encoders, on webgpu then wasm, in this one process; the first 10 steps are
+ *    warm-up (WebGPU compiles its shaders there). (Identity encoders: A2D refuses them, as it could
+ *    not change the fused head.) Then the batched trainer (methods/training/replicas.ts): the
+ *    recipes of one seed (baseline, A2D, A2D + NP-Mix, adapter) as replicas of one loop;
+ *    samples/s there counts each replica's samples (steps x batch x 3).
  * 2. The heavy part of the scorer sweep, KNN's float32 product C = A·Bᵀ at Kinetics-600 width
  *    (D = 4352): the scorers' own kernel (methods/compute: wasm SIMD, one worker per core) against
  *    tf.matMul(a, b, false, true) on webgpu (upload, product and read-back included), with the
@@ -27,6 +30,7 @@ import { initCompute } from '../methods/compute/index.ts';
 import { Random } from '../methods/random.ts';
 import { recipeById } from '../methods/training/recipes/index.ts';
 import { trainModel } from '../methods/training/train.ts';
+import { trainReplicas } from '../methods/training/replicas.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,7 +46,9 @@ const WARMUP = 10;
 
 interface TrainingMeasurement {
   backend: string;
-  encoder: 'identity' | 'mlp';
+  encoder: Encoder;
+  /** trainReplicas: the recipes trained as replicas of one loop (absent: trainModel, A2D alone) */
+  replicas?: string[];
   samplesPerSecond: number;
   msPerStep: number;
   timedSteps: number;
@@ -50,7 +56,27 @@ interface TrainingMeasurement {
   logits?: Float64Array;
 }
 
-async function measureTraining(backend: 'webgpu' | 'wasm', encoder: 'identity' | 'mlp', bench: ReturnType<typeof benchData>): Promise<TrainingMeasurement> {
+type Encoder = 'adapter' | 'mlp';
+const REPLICA_RECIPES = ['baseline', 'a2d', 'a2d_npmix'];
+
+async function measureReplicas(backend: 'webgpu' | 'wasm', bench: ReturnType<typeof benchData>): Promise<TrainingMeasurement> {
+  await initBackend(backend);
+  const times: number[] = [];
+  const r = await trainReplicas(bench.data, {
+    benchmark: bench.benchmark, modalities: ['video', 'flow'], seed: 0,
+    replicas: REPLICA_RECIPES.map((recipe) => ({ recipe, overrides: { encoder: 'adapter' }, trainOutputs: false })),
+    onStep: () => times.push(performance.now()),
+  });
+  const timed = times.length - 1 - WARMUP;
+  const seconds = (times.at(-1)! - times[WARMUP]!) / 1000;
+  tf.disposeVariables();
+  return {
+    backend, encoder: 'adapter', replicas: REPLICA_RECIPES, samplesPerSecond: (timed * BATCH * REPLICA_RECIPES.length) / seconds,
+    msPerStep: (seconds * 1000) / timed, timedSteps: timed, logits: r[1]!.outputs.id.test.logits.data,
+  };
+}
+
+async function measureTraining(backend: 'webgpu' | 'wasm', encoder: Encoder, bench: ReturnType<typeof benchData>): Promise<TrainingMeasurement> {
   await initBackend(backend);
   const times: number[] = [];
   const r = await trainModel(bench.data, {
@@ -120,9 +146,10 @@ results.backends = info;
 const training: TrainingMeasurement[] = [];
 if (typeof info.webgpu === 'object') {
   const bench = benchData(STEPS);
-  for (const encoder of ['identity', 'mlp'] as const) {
-    const gpu = await measureTraining('webgpu', encoder, bench);
-    const cpu = await measureTraining('wasm', encoder, bench);
+  for (const encoder of ['adapter', 'mlp', 'replicas'] as const) {
+    const run = (backend: 'webgpu' | 'wasm') => (encoder === 'replicas' ? measureReplicas(backend, bench) : measureTraining(backend, encoder, bench));
+    const gpu = await run('webgpu');
+    const cpu = await run('wasm');
     let d = 0;
     for (let i = 0; i < gpu.logits!.length; i++) d = Math.max(d, Math.abs(gpu.logits![i]! - cpu.logits![i]!));
     for (const m of [gpu, cpu]) {

@@ -69,7 +69,7 @@ mkdir -p "$M"
 while read -r p; do
   (cd node_modules && find "$p" -type f \( -name '*.js' -o -name '*.cjs' -o -name '*.mjs' -o -name '*.wasm' -o -name '*.json' \) \
     ! -name '*_test.js' ! -name '*.min.js' ! -name '*.es2017.js' ! -name '*.fesm.js' ! -name '*.externs.js' \
-    ! -path '*/miniprogram/*' ! -path '*/src/*' ! -path '*/locales/*' ! -path '*/node_modules/*' -print0 |
+    ! -path '*/miniprogram/*' ! -path '*/node_modules/*' -print0 |
     tar --null -T - -cf -) | (mkdir -p "$M/node_modules" && tar -xf - -C "$M/node_modules")
 done <"$STAGE/packages"
 mkdir -p "$M/node_modules/webgpu/dist/linux-x64"
@@ -95,7 +95,8 @@ cat >"$PACK/run.sh" <<'RUN'
 #
 #   bash gpu-pack/run.sh [OUTDIR]          (default: $OUT, else ./gpu-check-out)
 #
-# 1. unpacks Bun and the project into a temporary folder (GPU_PACK_WORK to choose it)
+# 1. unpacks Bun and the project into a temporary folder, removed at the end (GPU_PACK_WORK to
+#    choose a folder, which is kept)
 # 2. Vulkan: uses the system's libvulkan.so.1, or else the carried loader (debs/, unpacked there
 #    with dpkg -x, put on LD_LIBRARY_PATH; GPU_PACK_CARRIED_VULKAN=1 forces it); points
 #    VK_DRIVER_FILES at NVIDIA's ICD when none is set and one is found
@@ -124,8 +125,8 @@ fi
 start="$GPU_PACK_T0"
 left() { echo $(( BUDGET - ($(date +%s) - start) )); }
 say() { echo "gpu-pack: $*" >&2; }
-WORK="${GPU_PACK_WORK:-$(mktemp -d /tmp/gpu-pack.XXXXXX)}"
-mkdir -p "$WORK"
+if [ -n "${GPU_PACK_WORK:-}" ]; then WORK="$GPU_PACK_WORK"; mkdir -p "$WORK"
+else WORK="$(mktemp -d /tmp/gpu-pack.XXXXXX)"; trap 'rm -rf "$WORK"' EXIT; fi
 
 # --- 1. unpack ---------------------------------------------------------------------------------------
 unxz_to() { # file.xz -> stdout
@@ -165,7 +166,7 @@ if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ]; then
     if [ -f "$icd" ]; then export VK_DRIVER_FILES="$icd" VK_ICD_FILENAMES="$icd"; break; fi
   done
 fi
-say "Vulkan loader: $GPU_PACK_LOADER; driver files: ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-the loader's search}}"
+say "Vulkan loader: $GPU_PACK_LOADER; driver files: ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-the loader search path}}"
 export GPU_PACK_LOADER
 
 # --- 3. the WebGPU test and the webgpu/wasm benchmark (bench/gpu-check.sh) -----------------------------

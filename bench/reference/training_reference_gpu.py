@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """PyTorch GPU reference for bench/gpu-check.ts: the same training cells on torch.cuda, samples/s.
 
-The cells are those of bench/gpu-check.ts (and bench/reference/training_reference.py, whose model
-and A2D loss this imports): video + flow at 2304 + 2048 inputs, C = 25, A2D loss,
-Adam(lr=1e-4, weight_decay=1e-4), identity and MLP (hidden 128) encoders, batch 16, 10 warm-up
-steps; plus the same cells at larger batches (--batches), where a GPU is no longer bound by kernel
+The cells are those of bench/gpu-check.ts: video + flow at 2304 + 2048 inputs, C = 25, the A2D loss
+of bench/reference/training_reference.py (imported from there), Adam(lr=1e-4, weight_decay=1e-4),
+the adapter encoder (rank 16: Z^k = ReLU(x + ReLU(x A) B), B zero at the start, as
+bench/reference/training_cells.py) and the MLP encoder (hidden 128), dropout 0.5 on Z^k, batch 16,
+10 warm-up steps; plus the same cells at larger batches (--batches), where a GPU is no longer bound by kernel
 launches, and KNN's float32 product C = A·Bᵀ at D = 4352 (bench/gpu-check.ts's knnGemm; TF32 off,
 so it is the same float32 arithmetic as the webgpu product).
 
@@ -19,10 +20,42 @@ import sys
 import time
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from training_reference import C, DIMS, WARMUP, Model, drop_label, hellinger  # noqa: E402
+from training_reference import C, DIMS, HIDDEN, WARMUP, drop_label, hellinger  # noqa: E402
+
+RANK = 16
+
+
+class Adapter(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.a = nn.Linear(d, RANK, bias=False)
+        self.b = nn.Linear(RANK, d, bias=False)
+        nn.init.zeros_(self.b.weight)
+
+    def forward(self, x):
+        return F.relu(x + self.b(F.relu(self.a(x))))
+
+
+class Model(nn.Module):
+    def __init__(self, encoder):
+        super().__init__()
+        if encoder == 'mlp':
+            self.enc = nn.ModuleList([nn.Sequential(nn.Linear(d, HIDDEN), nn.ReLU()) for d in DIMS])
+            widths = [HIDDEN] * len(DIMS)
+        else:
+            self.enc = nn.ModuleList([Adapter(d) for d in DIMS])
+            widths = DIMS
+        self.heads = nn.ModuleList([nn.Linear(w, C) for w in widths])
+        self.fused = nn.Linear(sum(widths), C)
+        self.dropout = nn.Dropout(0.5)
+
+    def forward(self, xs):
+        z = [self.dropout(e(x)) for x, e in zip(xs, self.enc)]
+        return self.fused(torch.cat(z, dim=1)), [h(zk) for h, zk in zip(self.heads, z)]
 
 
 def sync(device):
@@ -104,7 +137,7 @@ if __name__ == '__main__':
               "threads": torch.get_num_threads(), "steps": args.steps, "dims": DIMS, "classes": C,
               "training": []}
     for batch in [int(b) for b in args.batches.split(',') if b]:
-        for encoder in ['identity', 'mlp']:
+        for encoder in ['adapter', 'mlp']:
             m = measure(device, encoder, batch, args.steps)
             result["training"].append(m)
             print(f"torch {device.type} {encoder} batch {batch}: {m['samplesPerSecond']:.0f} samples/s", file=sys.stderr)

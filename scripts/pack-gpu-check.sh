@@ -192,8 +192,8 @@ GPU_PACK_SECONDS=$(( $(date +%s) - start )) timeout 20 "$BUN" -e '
   const read = async (f) => { try { return await Bun.file(`${dir}/${f}`).json(); } catch (e) { return { error: `${f}: ${String(e).split("\n")[0]}` }; } };
   const tfjs = await read("gpu-check.json"), torch = await read("torch-gpu.json");
   const rows = [];
-  for (const t of tfjs.training ?? []) rows.push({ engine: `tfjs ${t.backend}`, encoder: t.encoder, batch: tfjs.batch, samplesPerSecond: t.samplesPerSecond, msPerStep: t.msPerStep });
-  for (const t of torch.training ?? []) rows.push({ engine: `torch ${torch.device}`, encoder: t.encoder, batch: t.batch, samplesPerSecond: t.samplesPerSecond, msPerStep: t.msPerStep });
+  for (const t of tfjs.training ?? []) rows.push({ engine: `tfjs ${t.backend}`, cell: t.replicas ? `${t.replicas.join(" + ")} (trainReplicas)` : "a2d", encoder: t.encoder, batch: tfjs.batch, samplesPerSecond: t.samplesPerSecond, msPerStep: t.msPerStep });
+  for (const t of torch.training ?? []) rows.push({ engine: `torch ${torch.device}`, cell: "a2d", encoder: t.encoder, batch: t.batch, samplesPerSecond: t.samplesPerSecond, msPerStep: t.msPerStep });
   const gpu = tfjs.backends?.webgpu;
   const out = {
     when: new Date().toISOString(), seconds: Number(process.env.GPU_PACK_SECONDS),
@@ -206,8 +206,8 @@ GPU_PACK_SECONDS=$(( $(date +%s) - start )) timeout 20 "$BUN" -e '
   };
   await Bun.write(`${dir}/gpu-pack.json`, JSON.stringify(out, null, 2) + "\n");
   const f = (x) => (x === undefined ? "" : Math.round(x).toLocaleString("en-US"));
-  const table = ["| engine | encoder | batch | samples/s | ms/step |", "|---|---|---:|---:|---:|",
-    ...rows.map((r) => `| ${r.engine} | ${r.encoder} | ${r.batch} | ${f(r.samplesPerSecond)} | ${r.msPerStep?.toFixed(2)} |`)].join("\n");
+  const table = ["| engine | recipe(s) | encoder | batch | samples/s | ms/step |", "|---|---|---|---:|---:|---:|",
+    ...rows.map((r) => `| ${r.engine} | ${r.cell} | ${r.encoder} | ${r.batch} | ${f(r.samplesPerSecond)} | ${r.msPerStep?.toFixed(2)} |`)].join("\n");
   await Bun.write(`${dir}/gpu-pack-table.md`, table + "\n");
   console.log(table);
   console.error(`adapter: ${JSON.stringify(out.adapter)}; correctness test: ${JSON.stringify(tfjs.correctnessTest)}; torch: ${torch.device} ${torch.deviceName ?? ""}`);

@@ -18,6 +18,14 @@
  * Every TypeScript measurement is repeated (--repeat, interleaved) and the best run is reported
  * with all runs beside it: on a shared machine the best run is the one least disturbed.
  * Usage: bun bench/training.ts [--steps 150] [--repeat 3] [--only wasm] [--no-python] [--no-workers] [--out bench/out/training.json]
+ *
+ * `--cells` (issue 12) instead times a fixed set of cells end to end (bench/training-data.ts
+ * cellsData: HMDB51-near's shape, 3 seeds x baseline / A2D / A2D + NP-Mix, 2 epochs, the adapter):
+ * training and the outputs of every split, on one Worker per core as the grid runs them (one cell
+ * per job; then the recipes of each seed as replicas of one trainReplicas loop), and the same cells
+ * trained one after another by bench/reference/training_cells.py (PyTorch, all cores). Prints
+ * reference / here and the peak RSS of each side.
+ * Usage: bun bench/training.ts --cells [--lanes N] [--no-replicas] [--no-python] [--out bench/out/training-cells.json]
  */
 import { BATCH, benchData, CLASSES, DIMS } from './training-data.ts';
 import { parseArgs } from 'node:util';
@@ -126,10 +134,115 @@ async function measureGradientAB(backend: Case['backend'], encoder: Case['encode
   return { backend, encoder, customMsPerStep: custom, builtinMsPerStep: builtin, speedup: builtin / custom };
 }
 
+// ----- the fixed cells (issue 12): HMDB51-near shape, 3 seeds x baseline / A2D / A2D + NP-Mix ----
+
+type CellsMode = 'cells' | 'replicas';
+interface CellJob { readonly seed: number; readonly recipes: readonly string[] }
+interface CellsMeasurement {
+  readonly mode: CellsMode;
+  readonly lanes: number;
+  readonly seconds: number;
+  readonly peakRssMiB: number;
+  /** seconds per job (a cell, or the recipes of one seed as replicas), in completion order */
+  readonly jobs: { readonly seed: number; readonly recipes: readonly string[]; readonly seconds: number }[];
+}
+
+/** Worker body: trains each job it is sent (trainModel per cell, or trainReplicas per seed), as a grid worker would. */
+async function cellsWorker(): Promise<void> {
+  const { initBackend } = await import('../harness/backend.ts');
+  const { trainModel } = await import('../methods/training/train.ts');
+  const { trainReplicas } = await import('../methods/training/replicas.ts');
+  const { cellsData } = await import('./training-data.ts');
+  await initBackend('wasm', { computeThreads: 1 });
+  const { benchmark, data } = cellsData();
+  const modalities = ['video', 'flow'];
+  parentPort!.on('message', async (job: CellJob | null) => {
+    if (job === null) return void parentPort!.close();
+    const t = performance.now();
+    if (job.recipes.length === 1) await trainModel(data, { benchmark, modalities, recipe: job.recipes[0]!, seed: job.seed });
+    else await trainReplicas(data, { benchmark, modalities, seed: job.seed, replicas: job.recipes.map((recipe) => ({ recipe })) });
+    parentPort!.postMessage({ ...job, seconds: (performance.now() - t) / 1000 });
+  });
+  parentPort!.postMessage('ready');
+}
+
+/** The fixed cells on `lanes` Workers (one job at a time each, the next job to the first free lane, as the grid runner does); in a fresh process. */
+async function measureCells(mode: CellsMode, lanes: number): Promise<CellsMeasurement> {
+  const { CELL_RECIPES, CELL_SEEDS } = await import('./training-data.ts');
+  const queue: CellJob[] = mode === 'cells'
+    ? CELL_SEEDS.flatMap((seed) => CELL_RECIPES.map((r) => ({ seed, recipes: [r] })))
+    : CELL_SEEDS.map((seed) => ({ seed, recipes: [...CELL_RECIPES] }));
+  const jobs: CellsMeasurement['jobs'][number][] = [];
+  const workers = Array.from({ length: lanes }, () => new Worker(import.meta.path, { workerData: { cellsWorker: true } }));
+  // data generation and backend start-up are not timed: both sides time training and outputs only
+  await Promise.all(workers.map((w) => new Promise<void>((resolve) => w.once('message', () => resolve()))));
+  const started = performance.now();
+  await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+    const next = () => {
+      const job = queue.shift();
+      if (!job) { w.postMessage(null); return resolve(); }
+      w.postMessage(job);
+    };
+    w.on('message', (m: CellsMeasurement['jobs'][number]) => { jobs.push(m); next(); });
+    w.once('error', reject);
+    next();
+  })));
+  const seconds = (performance.now() - started) / 1000;
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(await Bun.file('/proc/self/status').text());
+  return { mode, lanes, seconds, peakRssMiB: hwm ? Number(hwm[1]) / 1024 : process.resourceUsage().maxRSS / 1024, jobs };
+}
+
+async function cellsBenchmark(argv: string[]): Promise<void> {
+  const { values: o } = parseArgs({ args: argv, options: { cells: { type: 'boolean' }, lanes: { type: 'string' }, 'no-python': { type: 'boolean', default: false }, 'no-replicas': { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/out/training-cells.json' } } });
+  const lanes = Number(o.lanes ?? availableParallelism());
+  const child = (mode: CellsMode): CellsMeasurement => {
+    const p = Bun.spawnSync([process.execPath, import.meta.path, '--cells-child', JSON.stringify([mode, lanes])], { stdout: 'pipe', stderr: 'pipe' });
+    if (p.exitCode !== 0) throw new Error(`cells child ${mode} failed:\n${p.stderr.toString()}`);
+    return JSON.parse(p.stdout.toString().trim().split('\n').pop()!) as CellsMeasurement;
+  };
+  const here = child('cells');
+  console.error(`harness (${lanes} lanes, one cell per job): ${here.seconds.toFixed(1)} s, peak RSS ${here.peakRssMiB.toFixed(0)} MiB`);
+  const replicas = o['no-replicas'] ? undefined : child('replicas');
+  if (replicas) console.error(`harness (${lanes} lanes, the recipes of one seed as replicas of one loop): ${replicas.seconds.toFixed(1)} s, peak RSS ${replicas.peakRssMiB.toFixed(0)} MiB`);
+  let torch: { torch: string; threads: number; cpus: number; seconds: number; peakRssMiB: number; cells: unknown[] } | undefined;
+  const PYTHON = '/usr/bin/python3';
+  if (!o['no-python'] && existsSync(PYTHON) && Bun.spawnSync([PYTHON, '-c', 'import torch']).exitCode === 0) {
+    const p = Bun.spawnSync([PYTHON, join(import.meta.dir, 'reference', 'training_cells.py')], { stdout: 'pipe', stderr: 'pipe' });
+    if (p.exitCode !== 0) throw new Error(`training_cells.py failed:\n${p.stderr.toString()}`);
+    torch = JSON.parse(p.stdout.toString().trim().split('\n').pop()!);
+    console.error(`PyTorch ${torch!.torch}, ${torch!.threads} threads, the same cells one after another: ${torch!.seconds.toFixed(1)} s, peak RSS ${torch!.peakRssMiB.toFixed(0)} MiB`);
+    console.error(`reference / here: ${(torch!.seconds / here.seconds).toFixed(2)}${replicas ? ` (replicas: ${(torch!.seconds / replicas.seconds).toFixed(2)})` : ''}`);
+  } else if (!o['no-python']) {
+    console.error('PyTorch reference skipped: /usr/bin/python3 with torch not found');
+  }
+  const report = {
+    cells: { shape: 'HMDB51-near: train 2074, val 445, test 459, OOD 3744 rows; video 2304 + flow 2048; C 25', seeds: [0, 1, 2], recipes: ['baseline', 'a2d', 'a2d_npmix'], epochs: 2, npmixStartEpoch: 1, encoder: 'adapter (rank 16)', outputs: 'train, val, test, OOD (logits, per-modality logits, features)' },
+    machine: { cpus: availableParallelism(), bun: Bun.version, loadAverageAtEnd: loadavg() },
+    here,
+    replicas,
+    torch,
+    referenceOverHere: torch ? torch.seconds / here.seconds : undefined,
+    referenceOverReplicas: torch && replicas ? torch.seconds / replicas.seconds : undefined,
+    replicasOverCells: replicas ? here.seconds / replicas.seconds : undefined,
+  };
+  mkdirSync(dirname(o.out!), { recursive: true });
+  writeFileSync(o.out!, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
 // ----- child modes: one measurement in a fresh process, or in a Worker ------------------------
-if (!isMainThread) {
+if (!isMainThread && (workerData as { cellsWorker?: boolean })?.cellsWorker) {
+  await cellsWorker();
+} else if (!isMainThread) {
   const m = await measure(workerData as Case);
   parentPort!.postMessage(m);
+} else if (process.argv[2] === '--cells-child') {
+  const [mode, lanes] = JSON.parse(process.argv[3]!) as [CellsMode, number];
+  process.stdout.write(`${JSON.stringify(await measureCells(mode, lanes))}\n`);
+  process.exit(0);
+} else if (process.argv.includes('--cells')) {
+  await cellsBenchmark(process.argv.slice(2));
+  process.exit(0);
 } else if (process.argv[2] === '--ab') {
   const [backend, encoder, segment, rounds] = JSON.parse(process.argv[3]!) as [Case['backend'], Case['encoder'], number, number];
   process.stdout.write(`${JSON.stringify(await measureGradientAB(backend, encoder, segment, rounds))}\n`);

@@ -25,7 +25,7 @@
  * per job; then the recipes of each seed as replicas of one trainReplicas loop), and the same cells
  * trained one after another by bench/reference/training_cells.py (PyTorch, all cores). Prints
  * reference / here and the peak RSS of each side.
- * Usage: bun bench/training.ts --cells [--lanes N] [--no-replicas] [--no-python] [--out bench/out/training-cells.json]
+ * Usage: bun bench/training.ts --cells [--lanes N] [--no-replicas] [--no-python] [--torch-threads N] [--out bench/out/training-cells.json]
  */
 import { BATCH, benchData, CLASSES, DIMS } from './training-data.ts';
 import { parseArgs } from 'node:util';
@@ -193,7 +193,7 @@ async function measureCells(mode: CellsMode, lanes: number): Promise<CellsMeasur
 }
 
 async function cellsBenchmark(argv: string[]): Promise<void> {
-  const { values: o } = parseArgs({ args: argv, options: { cells: { type: 'boolean' }, lanes: { type: 'string' }, 'no-python': { type: 'boolean', default: false }, 'no-replicas': { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/out/training-cells.json' } } });
+  const { values: o } = parseArgs({ args: argv, options: { cells: { type: 'boolean' }, lanes: { type: 'string' }, 'no-python': { type: 'boolean', default: false }, 'no-replicas': { type: 'boolean', default: false }, 'torch-threads': { type: 'string' }, out: { type: 'string', default: 'bench/out/training-cells.json' } } });
   const lanes = Number(o.lanes ?? availableParallelism());
   const child = (mode: CellsMode): CellsMeasurement => {
     const p = Bun.spawnSync([process.execPath, import.meta.path, '--cells-child', JSON.stringify([mode, lanes])], { stdout: 'pipe', stderr: 'pipe' });
@@ -207,7 +207,10 @@ async function cellsBenchmark(argv: string[]): Promise<void> {
   let torch: { torch: string; threads: number; cpus: number; seconds: number; peakRssMiB: number; cells: unknown[] } | undefined;
   const PYTHON = '/usr/bin/python3';
   if (!o['no-python'] && existsSync(PYTHON) && Bun.spawnSync([PYTHON, '-c', 'import torch']).exitCode === 0) {
-    const p = Bun.spawnSync([PYTHON, join(import.meta.dir, 'reference', 'training_cells.py')], { stdout: 'pipe', stderr: 'pipe' });
+    // all cores unless told (--torch-threads 1: on a machine shared with other jobs, torch's OpenMP
+    // and OpenBLAS thread pools stall on descheduled threads; one thread then trains faster)
+    const threads = Number(o['torch-threads'] ?? availableParallelism());
+    const p = Bun.spawnSync([PYTHON, join(import.meta.dir, 'reference', 'training_cells.py'), `--threads=${threads}`], { stdout: 'pipe', stderr: 'pipe' });
     if (p.exitCode !== 0) throw new Error(`training_cells.py failed:\n${p.stderr.toString()}`);
     torch = JSON.parse(p.stdout.toString().trim().split('\n').pop()!);
     console.error(`PyTorch ${torch!.torch}, ${torch!.threads} threads, the same cells one after another: ${torch!.seconds.toFixed(1)} s, peak RSS ${torch!.peakRssMiB.toFixed(0)} MiB`);

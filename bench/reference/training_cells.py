@@ -23,14 +23,20 @@ faster than upstream's Python loops. The data are generated here (same shape and
 bench/training-data.ts cellsData, not the same numbers): only the time is compared.
 
 Prints one JSON object: torch version, threads, seconds per cell and in all, peak RSS (MiB).
-Usage: /usr/bin/python3 bench/reference/training_cells.py [--threads N]
+Usage: /usr/bin/python3 bench/reference/training_cells.py [--threads=N]  (default: all cores)
 """
 import argparse
 import copy
 import json
 import os
 import resource
+import sys
 import time
+
+# Debian's torch runs its matrix products on OpenBLAS, whose own thread pool ignores
+# torch.set_num_threads: give it the same count (it must be set before the library loads).
+_threads = next((int(a.split('=', 1)[1]) for a in sys.argv if a.startswith('--threads=')), os.cpu_count() or 1)
+os.environ.setdefault('OPENBLAS_NUM_THREADS', str(_threads))
 
 import torch
 import torch.nn as nn

@@ -6,6 +6,7 @@ import type { Context, Hono } from 'hono';
 import type { BlankEnv } from 'hono/types';
 import { cors } from 'hono/cors';
 import { benchmarkTrainingDefaults } from '../../datasets/benchmark.ts';
+import { benchmarkRecord } from '../benchmark-record.ts';
 import { BENCHMARKS, benchmarkById } from '../../datasets/registry.ts';
 import { SCORERS } from '../../methods/scorers/index.ts';
 import { RECIPES } from '../../methods/training/recipes/index.ts';
@@ -168,22 +169,12 @@ export function createApp(store: { readonly queries: StoreQueries }, options: Ap
     }),
     (c) => {
       const recorded = new Map(q.benchmarks().map((b) => [b.id, b.declaration] as const));
+      // The same record a run stores (harness/benchmark-record.ts), plus whether the data is here.
       const builtin = BENCHMARKS.map((b) => ({
-        id: b.id,
-        title: b.title,
-        origin: b.origin,
-        generated: b.generatedData === true,
-        ...(b.description ? { description: b.description } : {}),
-        setting: b.setting,
-        modalities: b.modalities.map((m) => ({ ...m })),
-        modalitySets: b.modalitySets.map((s) => [...s]),
+        ...benchmarkRecord(b).declaration,
         classes: b.classNames.length,
-        classNames: [...b.classNames],
-        splits: b.splits,
-        ...(b.extrapolated ? { extrapolated: [...b.extrapolated] } : {}),
-        ...(recorded.get(b.id)?.partitions ? { partitions: recorded.get(b.id)!.partitions as Record<string, unknown> } : {}),
         available: b.availability(options.dataDir).available,
-      }));
+      }) as z.input<typeof BenchmarkInfo>);
       const declared = [...recorded.entries()]
         .filter(([id]) => !builtinIds.has(id))
         .map(([id, d]) => ({ ...d, id, classes: Array.isArray(d.classNames) ? d.classNames.length : 0, available: false }) as z.input<typeof BenchmarkInfo>);

@@ -24,7 +24,7 @@ export { MAIN_RECIPES };
 /**
  * Default dataset splits: the first two of each benchmark (synthetic-near has 5). With the 6 main
  * recipes, 3 seeds and both embedded benchmarks (synthetic-far has 2 modality sets) that is
- * 6 x 3 x (2 + 2) = 72 cells (60 with five recipes were measured at 5m20s on 2 cores, wasm); `--splits 0-4` runs all.
+ * 6 x 3 x (2 + 2) = 72 cells, measured at 5m02s on 2 cores (`bun harness run --all`, wasm); `--splits 0-4` runs all.
  */
 export const DEFAULT_SPLITS = '0-1';
 

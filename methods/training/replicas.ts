@@ -11,10 +11,9 @@ import type { RecipeOverrides, TrainingConfig, TrainingRecipe } from './recipe.t
 import { RECIPES, recipeById } from './recipes/index.ts';
 import {
   accuracyOf,
+  BatchBuilder,
   checkData,
   type EpochRecord,
-  fillDropoutMask,
-  gatherRows,
   type LossTerm,
   lossTerms,
   STREAM,
@@ -142,17 +141,12 @@ export async function trainReplicas(data: BenchmarkData, group: ReplicaGroupSpec
     const allVariables = replicas.flatMap((r) => r.model.variables);
     adam = new FusedAdam(allVariables, { lr: cfg0.lr, weightDecay: cfg0.weightDecay });
 
-    const identity = cfg0.encoder.kind === 'identity';
-    const embedDims = replicas[0]!.model.embedDims;
     const B = cfg0.batchSize;
-    const trainFeatures = group.modalities.map((name) => data.train.features[name]!);
     const trainLabels = data.train.labels!;
     const N = trainLabels.length;
     const steps = Math.floor(N / B);
     if (steps === 0) throw new Error(`train split has ${N} rows, fewer than one batch of ${B}`);
-    const inputBufs = dims.map((d) => new Float32Array(B * d));
-    const dropoutRates = group.modalities.map((name) => (cfg0.noDropout.includes(name) ? 0 : cfg0.dropout));
-    const maskBufs = embedDims.map((d, k) => (dropoutRates[k]! > 0 ? new Float32Array(B * d) : undefined));
+    const batches = new BatchBuilder(group.modalities.map((name) => data.train.features[name]!), trainLabels, dims, replicas[0]!.model.embedDims, group.modalities, cfg0);
     const order = Array.from({ length: N }, (_, i) => i);
 
     for (let epoch = 0; epoch < cfg0.epochs; epoch++) {
@@ -166,14 +160,8 @@ export async function trainReplicas(data: BenchmarkData, group: ReplicaGroupSpec
         (r as { state: StepState }).state = { ...r.state, synthesisOn: syn !== undefined && epoch >= syn.startEpoch };
       }
       for (let s = 0; s < steps; s++) {
-        const idx = order.slice(s * B, (s + 1) * B);
-        const labels = Int32Array.from(idx, (i) => trainLabels[i]!);
-        for (let k = 0; k < M; k++) if (maskBufs[k]) fillDropoutMask(dropoutRng, maskBufs[k]!, dropoutRates[k]!);
-        for (let k = 0; k < M; k++) gatherRows(trainFeatures[k]!, idx, inputBufs[k]!, identity ? maskBufs[k] : undefined);
-        const inputs = dims.map((d, k) => tf.tensor2d(inputBufs[k]!, [B, d]));
-        const masks = identity ? undefined : embedDims.map((d, k) => (maskBufs[k] ? tf.tensor2d(maskBufs[k]!, [B, d]) : undefined));
-        const labelsT = tf.tensor1d(labels, 'int32');
-        const batch = { inputs, masks, labels, labelsT, zCpu: identity ? inputBufs : undefined };
+        const batch = batches.next(order.slice(s * B, (s + 1) * B), dropoutRng);
+        const labels = batch.labels;
         const losses: StepLoss[] = [];
         const { value, grads } = tf.variableGrads(() => {
           let total: tf.Scalar | undefined;
@@ -185,7 +173,7 @@ export async function trainReplicas(data: BenchmarkData, group: ReplicaGroupSpec
           return total!;
         }, allVariables);
         adam.update(grads);
-        tf.dispose([value, ...Object.values(grads), ...inputs, ...(masks ?? []).filter((m) => m !== undefined), labelsT]);
+        tf.dispose([value, ...Object.values(grads), ...BatchBuilder.tensors(batch)]);
         // one read-back for every replica's statistics and predictions
         const statsAll = tf.tidy(() => tf.concat(losses.map((l) => l.stats)));
         const predsAll = tf.tidy(() => tf.concat(losses.map((l) => l.preds)));

@@ -146,6 +146,53 @@ export function gatherRows(m: Matrix, idx: ArrayLike<number>, out: Float32Array,
   }
 }
 
+/**
+ * The training batches of one run: reused input and dropout-mask buffers, filled per step in a
+ * fixed order (every modality's mask from `rng`, then the inputs), so that training alone
+ * (trainModel) and several recipes in one loop (trainReplicas) draw the same numbers.
+ */
+export class BatchBuilder {
+  private readonly inputBufs: Float32Array[];
+  private readonly maskBufs: (Float32Array | undefined)[];
+  private readonly dropoutRates: number[];
+  private readonly identity: boolean;
+
+  constructor(
+    private readonly features: readonly Matrix[],
+    private readonly labels: Int32Array,
+    private readonly dims: readonly number[],
+    private readonly embedDims: readonly number[],
+    modalities: readonly string[],
+    cfg: Pick<TrainingConfig, 'batchSize' | 'dropout' | 'noDropout' | 'encoder'>,
+  ) {
+    const B = cfg.batchSize;
+    this.identity = cfg.encoder.kind === 'identity';
+    this.inputBufs = dims.map((d) => new Float32Array(B * d));
+    // Dropout rate per modality: none where the benchmark says so (upstream's audio), none at 0.
+    this.dropoutRates = modalities.map((name) => (cfg.noDropout.includes(name) ? 0 : cfg.dropout));
+    this.maskBufs = embedDims.map((d, k) => (this.dropoutRates[k]! > 0 ? new Float32Array(B * d) : undefined));
+  }
+
+  /** The batch of rows `idx` as tensors (free them with `dispose`). */
+  next(idx: readonly number[], rng: Random): StepBatch {
+    const B = idx.length;
+    const M = this.dims.length;
+    const labels = Int32Array.from(idx, (i) => this.labels[i]!);
+    for (let k = 0; k < M; k++) if (this.maskBufs[k]) fillDropoutMask(rng, this.maskBufs[k]!, this.dropoutRates[k]!);
+    // Identity encoders: Z^k is the masked input, built here (no mask tensor, and the queue gets
+    // the embedding without reading it back).
+    for (let k = 0; k < M; k++) gatherRows(this.features[k]!, idx, this.inputBufs[k]!, this.identity ? this.maskBufs[k] : undefined);
+    const inputs = this.dims.map((d, k) => tf.tensor2d(this.inputBufs[k]!, [B, d]));
+    const masks = this.identity ? undefined : this.embedDims.map((d, k) => (this.maskBufs[k] ? tf.tensor2d(this.maskBufs[k]!, [B, d]) : undefined));
+    return { inputs, masks, labels, labelsT: tf.tensor1d(labels, 'int32'), ...(this.identity ? { zCpu: this.inputBufs } : {}) };
+  }
+
+  /** The tensors of a batch `next` made. */
+  static tensors(batch: StepBatch): tf.Tensor[] {
+    return [...batch.inputs, ...(batch.masks ?? []).filter((m): m is tf.Tensor2D => m !== undefined), batch.labelsT];
+  }
+}
+
 function rowRange(start: number, end: number): Int32Array {
   return Int32Array.from({ length: end - start }, (_, i) => start + i);
 }
@@ -175,20 +222,12 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
   const adam = new FusedAdam(model.variables, { lr: cfg.lr, weightDecay: cfg.weightDecay });
   const syn = cfg.synthesis;
   const queues = syn ? new ClassQueues(C, model.embedDim, syn.queueSize) : undefined;
-  const identity = cfg.encoder.kind === 'identity';
-  const embedDims = model.embedDims;
-
   const B = cfg.batchSize;
-  const trainFeatures = spec.modalities.map((name) => data.train.features[name]!);
   const trainLabels = data.train.labels!;
   const N = trainLabels.length;
   const steps = Math.floor(N / B);
   if (steps === 0) throw new Error(`train split has ${N} rows, fewer than one batch of ${B}`);
-  // Reused per-step buffers: inputs and dropout masks (masks sized to the embedding).
-  const inputBufs = dims.map((d) => new Float32Array(B * d));
-  // Dropout rate per modality: none where the benchmark says so (upstream's audio), none at 0.
-  const dropoutRates = spec.modalities.map((name) => (cfg.noDropout.includes(name) ? 0 : cfg.dropout));
-  const maskBufs = embedDims.map((d, k) => (dropoutRates[k]! > 0 ? new Float32Array(B * d) : undefined));
+  const batches = new BatchBuilder(spec.modalities.map((name) => data.train.features[name]!), trainLabels, dims, model.embedDims, spec.modalities, cfg);
   const terms = recipe.terms ?? termsOf(cfg);
   const termNames = lossTerms(cfg, terms);
 
@@ -206,17 +245,10 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
       const synthesisOn = syn !== undefined && epoch >= syn.startEpoch;
 
       for (let s = 0; s < steps; s++) {
-        const idx = order.slice(s * B, (s + 1) * B);
-        const labels = Int32Array.from(idx, (i) => trainLabels[i]!);
-        for (let k = 0; k < M; k++) if (maskBufs[k]) fillDropoutMask(dropoutRng, maskBufs[k]!, dropoutRates[k]!);
-        // Identity encoders: Z^k is the masked input, built here (no mask tensor, and the
-        // queue gets the embedding without reading it back).
-        for (let k = 0; k < M; k++) gatherRows(trainFeatures[k]!, idx, inputBufs[k]!, identity ? maskBufs[k] : undefined);
-        const inputs = dims.map((d, k) => tf.tensor2d(inputBufs[k]!, [B, d]));
-        const masks = identity ? undefined : embedDims.map((d, k) => (maskBufs[k] ? tf.tensor2d(maskBufs[k]!, [B, d]) : undefined));
-        const labelsT = tf.tensor1d(labels, 'int32');
-        const result = trainStep(model, adam, cfg, { inputs, masks, labels, labelsT, zCpu: identity ? inputBufs : undefined }, { ...(queues ? { queues } : {}), synthRng, synthesisOn }, terms);
-        tf.dispose([...inputs, ...(masks ?? []).filter((m) => m !== undefined), labelsT]);
+        const batch = batches.next(order.slice(s * B, (s + 1) * B), dropoutRng);
+        const labels = batch.labels;
+        const result = trainStep(model, adam, cfg, batch, { ...(queues ? { queues } : {}), synthRng, synthesisOn }, terms);
+        tf.dispose(BatchBuilder.tensors(batch));
         for (let i = 0; i < sums.length; i++) sums[i]! += result.stats[i]!;
         for (let r = 0; r < B; r++) if (result.preds[r] === labels[r]) correct++;
         if (result.synthesised) synthesisSteps++;

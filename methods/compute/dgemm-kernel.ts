@@ -22,6 +22,7 @@
  * 16 xmm registers x86-64 engines allocate, so nothing spills (a 4 x 8 tile would need 21).
  */
 import { claimAndRun } from './wasm-kernel.ts';
+import { F64, I32, name, section, sleb, uleb, V128, vector } from './wasm-encoding.ts';
 
 /** Rows per A tile and columns per B panel. */
 export const DMR = 4;
@@ -31,46 +32,6 @@ export const UNIT_ROW_TILES = 32;
 /** Column panels per work unit: 64 columns, so a unit is ~2M multiply-adds (well above claim overhead). */
 export const UNIT_COL_PANELS = 16;
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-function name(s: string): number[] {
-  const bytes = [...new TextEncoder().encode(s)];
-  return [...uleb(bytes.length), ...bytes];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function vector(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
 const OP = {
   loop: 0x03, end: 0x0b, brIf: 0x0d,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,

@@ -17,49 +17,12 @@
  * engine and measured no slower than relaxed_madd under Bun (JavaScriptCore).
  */
 
+import { I32, name, section, sleb, uleb, V128, vector } from './wasm-encoding.ts';
+
 export const MR = 4;
 const NRV = 4;
 export const NR = NRV * 4;
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-function name(s: string): number[] {
-  const bytes = [...new TextEncoder().encode(s)];
-  return [...uleb(bytes.length), ...bytes];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function vector(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-const I32 = 0x7f;
-const V128 = 0x7b;
 const OP = {
   loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, brIf: 0x0d,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,

@@ -154,12 +154,13 @@ interface ShowFlags {
 export function showAction(flags: ShowFlags): void {
   if (flags.json && flags.csv) throw new InputError('--json and --csv: choose one');
   const benchmarks = flags.benchmark?.split(',').map((s) => s.trim()).filter(Boolean);
-  const all = loadLeaderboard(flags.db, benchmarks, flags.allConfigurations ? 'all' : 'ranked');
+  // Text lists the other configurations too; JSON and CSV give the ranked ones unless asked.
+  const all = loadLeaderboard(flags.db, benchmarks, flags.allConfigurations || (!flags.json && !flags.csv) ? 'all' : 'ranked');
   if (flags.json) process.stdout.write(`${JSON.stringify(all)}\n`);
   else if (flags.csv) process.stdout.write(`${leaderboardCsv(all)}\n`);
   else {
     const ranked = all.filter((r) => r.configuration.ranked);
-    const others = renderOtherConfigurations(loadLeaderboard(flags.db, benchmarks, 'all'));
+    const others = renderOtherConfigurations(all);
     const text = [ranked.length ? renderLeaderboard(ranked) : '', others].filter(Boolean).join('\n\n');
     process.stdout.write(text ? `${text}\n` : `no results in ${flags.db}${benchmarks ? ` for ${benchmarks.join(', ')}` : ''} (run: bun harness run --all)\n`);
   }

@@ -53,7 +53,7 @@ interface TrainingMeasurement {
   msPerStep: number;
   timedSteps: number;
   /** fused test logits of the trained model, for the webgpu/wasm comparison */
-  logits?: Float64Array;
+  logits?: Float32Array | Float64Array;
 }
 
 type Encoder = 'adapter' | 'mlp';

@@ -20,7 +20,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeNpy } from '../datasets/io/npy.ts';
 import { synthesizeModelOutputs } from '../datasets/synthetic/model-outputs.ts';
-import type { Matrix } from '../methods/linalg/matrix.ts';
+import type { FloatMatrix } from '../methods/linalg/matrix.ts';
 import { SCORERS } from '../methods/scorers/index.ts';
 
 const { values: flags } = parseArgs({
@@ -41,7 +41,7 @@ const PYTHON = '/usr/bin/python3';
 const rows = (n: number) => Math.max(200, Math.round(n * scale));
 const dims = [2304, 2048];
 
-function f32(m: Matrix) {
+function f32(m: FloatMatrix) {
   return { dtype: 'float32' as const, shape: [m.rows, m.cols], data: Float32Array.from(m.data) };
 }
 

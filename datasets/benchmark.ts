@@ -1,4 +1,4 @@
-import type { Matrix } from '../methods/linalg/matrix.ts';
+import type { FloatMatrix } from '../methods/linalg/matrix.ts';
 import type { FeatureExtraction } from './feature-folder/feature-folder.ts';
 import type { TrainingConstants } from '../methods/training/defaults.ts';
 import type { EncoderKind } from '../methods/training/model.ts';
@@ -15,10 +15,19 @@ export interface ModalitySpec {
 }
 
 export interface SplitData {
-  /** One N x dim matrix per modality name; all have the same N. */
-  readonly features: Readonly<Record<string, Matrix>>;
+  /** One N x dim matrix per modality name (float32 as feature files hold them, or float64); all have the same N. */
+  readonly features: Readonly<Record<string, FloatMatrix>>;
   /** ID class per row (0..numClasses-1) on ID splits; absent on OOD sets. */
   readonly labels?: Int32Array;
+}
+
+/**
+ * Drops a split's feature matrices once nothing will read them again (the trainer, with
+ * `releaseInputs`), so their memory is freed while the rest of a cell runs; the labels stay.
+ */
+export function releaseFeatures(split: SplitData): void {
+  const features = split.features as Record<string, FloatMatrix>;
+  for (const name of Object.keys(features)) delete features[name];
 }
 
 export interface BenchmarkData {

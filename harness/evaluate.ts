@@ -1,4 +1,5 @@
 import { rowArgmax } from '../methods/logits.ts';
+import { collectGarbage } from '../methods/memory.ts';
 import type { FitContext, ModelOutputs, SplitOutputs } from '../methods/outputs.ts';
 import type { Scorer } from '../methods/scorer.ts';
 import { InputError } from './errors.ts';
@@ -104,10 +105,12 @@ export function evaluate(outputs: ModelOutputs, runs: readonly ScorerRun[], opti
     } catch (e) {
       if (e instanceof InputError) throw e;
       skipped.push({ scorer: id, reason: oneLine(e) });
+      collectGarbage();
       return;
     }
     results.push(...rows);
     confidences.set(id, confs);
+    collectGarbage(); // the scorer's fitted statistics and temporaries (D x D matrices at D = 4864)
     options.onScorerDone?.(id, (performance.now() - started) / 1000);
   });
   return { results, skipped, confidences };

@@ -1,6 +1,7 @@
 import { benchmarkTrainingDefaults, type Benchmark } from '../datasets/benchmark.ts';
 import type { RecipeOverrides, TrainingRecipe } from '../methods/training/recipe.ts';
-import { trainModel, type EpochRecord, type TrainProgress, type TrainResult } from '../methods/training/train.ts';
+import { trainModel, yieldToEventLoop, type EpochRecord, type TrainProgress, type TrainResult } from '../methods/training/train.ts';
+import { collectGarbage } from '../methods/memory.ts';
 import { extractionWarning } from '../datasets/feature-folder/feature-folder.ts';
 import { asInputError, InputError } from './errors.ts';
 import { evaluate, type Evaluation, type ScorerResult, type ScorerRun } from './evaluate.ts';
@@ -49,6 +50,8 @@ export interface RunTrainingOptions {
   readonly onWarning?: (message: string) => void;
   /** Called with the trained model's outputs before any scorer runs (the grid caches them here). */
   readonly onTrained?: (result: TrainResult) => void;
+  /** Called after each scorer (progress lines, the memory benchmark's phases). */
+  readonly onScorerDone?: (scorerId: string, seconds: number) => void;
 }
 
 export interface TrainingRun {
@@ -92,13 +95,18 @@ export async function runTraining(o: RunTrainingOptions): Promise<TrainingRun> {
       ...(o.overrides ? { overrides: o.overrides } : {}),
       // ID train outputs only matter when the scorers fit on them
       trainOutputs: benchmark.fitSplit === 'train' && o.scorers.some((r) => r.scorer.usesFitFeatures),
+      // loaded for this model alone: each split's inputs go once its outputs exist
+      releaseInputs: true,
       ...(progress ? { onStep: (p: TrainProgress) => progress.step(p), onEpoch: (r: EpochRecord) => progress.epoch(r, config.epochs) } : {}),
     });
   } finally {
     progress?.done();
   }
+  // Training's temporaries (and any split a stack slot still pointed to) go before scoring starts.
+  await yieldToEventLoop();
+  collectGarbage();
   o.onTrained?.(result);
-  const evaluation = evaluate(result.outputs, o.scorers, { fitSplit: benchmark.fitSplit });
+  const evaluation = evaluate(result.outputs, o.scorers, { fitSplit: benchmark.fitSplit, ...(o.onScorerDone ? { onScorerDone: o.onScorerDone } : {}) });
   const rows = evaluation.results.map((s) => ({
     ...s,
     benchmark: benchmark.id,

@@ -1,9 +1,9 @@
 import { matmulABt } from './linalg/gemm.ts';
-import type { Matrix } from './linalg/matrix.ts';
+import type { FloatMatrix, Matrix } from './linalg/matrix.ts';
 import type { FusedHead } from './outputs.ts';
 
 /** Row-wise log-sum-exp, shifted by the row maximum so that large logits cannot overflow. */
-export function rowLogSumExp(logits: Matrix, temperature = 1): Float64Array {
+export function rowLogSumExp(logits: FloatMatrix, temperature = 1): Float64Array {
   const { rows, cols, data } = logits;
   const out = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
@@ -17,7 +17,7 @@ export function rowLogSumExp(logits: Matrix, temperature = 1): Float64Array {
   return out;
 }
 
-export function rowMax(m: Matrix): Float64Array {
+export function rowMax(m: FloatMatrix): Float64Array {
   const out = new Float64Array(m.rows);
   for (let i = 0; i < m.rows; i++) {
     let max = -Infinity;
@@ -28,7 +28,7 @@ export function rowMax(m: Matrix): Float64Array {
 }
 
 /** Index of the first maximum in each row (numpy/torch argmax tie rule). */
-export function rowArgmax(m: Matrix): Int32Array {
+export function rowArgmax(m: FloatMatrix): Int32Array {
   const out = new Int32Array(m.rows);
   for (let i = 0; i < m.rows; i++) {
     const base = i * m.cols;
@@ -40,7 +40,7 @@ export function rowArgmax(m: Matrix): Int32Array {
 }
 
 /** Row-wise softmax, computed from the shifted exponentials (never overflows). */
-export function rowSoftmax(logits: Matrix): Matrix {
+export function rowSoftmax(logits: FloatMatrix): Matrix {
   const { rows, cols, data } = logits;
   const out = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) {
@@ -59,7 +59,7 @@ export function rowSoftmax(logits: Matrix): Matrix {
 }
 
 /** Re-applies the fused head to (modified) features: logits = Z W^T + b. */
-export function applyHead(features: Matrix, head: FusedHead): Matrix {
+export function applyHead(features: FloatMatrix, head: FusedHead): Matrix {
   if (features.cols !== head.weight.cols) {
     throw new Error(`applyHead: features have ${features.cols} columns, the head expects ${head.weight.cols}`);
   }

@@ -1,4 +1,4 @@
-import type { Matrix } from './linalg/matrix.ts';
+import type { FloatMatrix, Matrix } from './linalg/matrix.ts';
 
 /**
  * Outputs: the one currency between training and scoring (see docs/multiood-facts.md §2).
@@ -23,12 +23,12 @@ export interface FusedHead {
 
 /** What a model produced on one split (ID train / val / test, or one OOD set). */
 export interface SplitOutputs {
-  /** Fused-head logits, N x C. */
-  readonly logits: Matrix;
+  /** Fused-head logits, N x C (float32 as a model computes them, or float64 from a dump). */
+  readonly logits: FloatMatrix;
   /** Concatenated per-modality embeddings Z = [Z^1 .. Z^M], N x D. */
-  readonly features: Matrix;
+  readonly features: FloatMatrix;
   /** Logits of each unimodal head, keyed by modality name, N x C each (when the model has them). */
-  readonly modalityLogits?: Readonly<Record<string, Matrix>>;
+  readonly modalityLogits?: Readonly<Record<string, FloatMatrix>>;
   /** Ground-truth labels on ID splits; absent (or ignored) on OOD sets. */
   readonly labels?: Int32Array;
 }

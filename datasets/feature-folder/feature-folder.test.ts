@@ -76,13 +76,14 @@ describe('feature folders', () => {
     expect(r.data.ood.get('near')!.features.flow!.data).toEqual(d.ood.get('near')!.features.flow!.data);
   });
 
-  test('float32 files widen to float64; only the requested modalities are read', async () => {
+  test('float32 files stay float32 (no float64 copy); only the requested modalities are read', async () => {
     const d = data([['near', 5]]);
     const dir = await folder(NEAR, d, 'float32');
     await rm(join(dir, 'train.audio.npy'));
     const r = await readFeatureFolder(dir, NEAR, { modalities: ['video', 'flow'] });
     expect(Object.keys(r.data.train.features)).toEqual(['video', 'flow']);
-    expect(r.data.val.features.flow!.data).toEqual(Float64Array.from(Float32Array.from(d.val.features.flow!.data)));
+    expect(r.data.val.features.flow!.data).toBeInstanceOf(Float32Array);
+    expect(r.data.val.features.flow!.data).toEqual(Float32Array.from(d.val.features.flow!.data));
   });
 
   test('size mismatches against the official splits, other widths and absent Far-OOD sets are warnings', async () => {

@@ -42,7 +42,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { matrix, type Matrix } from '../../methods/linalg/matrix.ts';
+import type { FloatMatrix } from '../../methods/linalg/matrix.ts';
 import type { BenchmarkData, ModalitySpec, SplitData } from '../benchmark.ts';
 import { readNpy, writeNpy, type NpyArray } from '../io/npy.ts';
 
@@ -219,7 +219,7 @@ export async function readFeatureData(dir: string, spec: FeatureFolderSpec, mani
 
   const readSplit = async (key: string, withLabels: boolean): Promise<SplitData> => {
     const rows = manifest.splits[key]!;
-    const features: Record<string, Matrix> = {};
+    const features: Record<string, FloatMatrix> = {};
     for (const name of options.modalities) {
       features[name] = await readFeatureFile(join(dir, featureFileName(key, name)), rows, dims.get(name)!, `${manifestName} splits.${key}`, `${manifestName} modalities[${manifest.modalities.findIndex((m) => m.name === name)}].dim`);
     }
@@ -255,18 +255,19 @@ async function readArray(path: string): Promise<NpyArray> {
   }
 }
 
-async function readFeatureFile(path: string, rows: number, cols: number, rowField: string, colField: string): Promise<Matrix> {
+/** The file's values as stored: float32 stays float32 (no float64 copy: the largest allocation of a cell). */
+async function readFeatureFile(path: string, rows: number, cols: number, rowField: string, colField: string): Promise<FloatMatrix> {
   const a = await readArray(path);
   if (a.dtype !== 'float32' && a.dtype !== 'float64') throw new FeatureFolderError(`${path}: dtype ${a.dtype}, expected float32 or float64`);
   if (a.shape.length !== 2) throw new FeatureFolderError(`${path}: shape (${a.shape.join(', ')}), expected 2-D (${rows}, ${cols})`);
   const [n, d] = a.shape as [number, number];
   if (n !== rows) throw new FeatureFolderError(`${path}: ${n} rows, but ${rowField} says ${rows}`);
   if (d !== cols) throw new FeatureFolderError(`${path}: ${d} columns, but ${colField} says ${cols}`);
-  const data = a.dtype === 'float64' ? a.data : new Float64Array(a.data);
+  const data = a.data;
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i]!)) throw new FeatureFolderError(`${path}: row ${Math.floor(i / cols)} column ${i % cols} is ${data[i]}, expected finite numbers only`);
   }
-  return matrix(rows, cols, data);
+  return { rows, cols, data };
 }
 
 async function readLabelFile(path: string, rows: number, numClasses: number, rowField: string): Promise<Int32Array> {
@@ -314,7 +315,7 @@ export async function writeFeatureFolder(dir: string, o: WriteFeatureFolderOptio
       if (x.cols !== m.dim) throw new FeatureFolderError(`writeFeatureFolder: split ${key} modality ${m.name} has ${x.cols} columns, expected ${m.dim}`);
       if (n !== undefined && x.rows !== n) throw new FeatureFolderError(`writeFeatureFolder: split ${key}: modalities have ${n} and ${x.rows} rows`);
       n = x.rows;
-      const data = o.dtype === 'float64' ? x.data : Float32Array.from(x.data);
+      const data = o.dtype === 'float64' ? (x.data instanceof Float64Array ? x.data : Float64Array.from(x.data)) : x.data instanceof Float32Array ? x.data : Float32Array.from(x.data);
       await writeNpy(join(dir, featureFileName(key, m.name)), { dtype: o.dtype ?? 'float32', shape: [x.rows, x.cols], data } as NpyArray);
     }
     rows[key] = n ?? 0;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import type { Matrix } from '../../methods/linalg/matrix.ts';
+import type { FloatMatrix } from '../../methods/linalg/matrix.ts';
 import type { SplitData } from '../benchmark.ts';
 import { benchmarkById, BENCHMARKS } from '../registry.ts';
 
@@ -15,7 +15,7 @@ function classLogLik(train: SplitData, modality: string, numClasses: number) {
     for (let j = 0; j < d; j++) means[c]![j]! += x.data[i * d + j]!;
   }
   means.forEach((m, c) => m.forEach((_, j) => (m[j]! /= counts[c]!)));
-  return (m: Matrix, i: number) => means.map((mu) => -mu.reduce((s, v, j) => s + (m.data[i * d + j]! - v) ** 2, 0) / 2);
+  return (m: FloatMatrix, i: number) => means.map((mu) => -mu.reduce((s, v, j) => s + (m.data[i * d + j]! - v) ** 2, 0) / 2);
 }
 
 const softmax = (v: number[]) => {

@@ -39,12 +39,21 @@ interface RunFlags {
   set: string[];
   backend: BackendName;
   workers?: string;
+  memory?: string;
   db: string;
   dataDir?: string;
   benchmarkDir: string[];
   json?: boolean;
   shard?: string;
   dryRun?: boolean;
+}
+
+/** --memory in bytes (0.8 of it is used, as of free memory), or undefined when absent. */
+function memoryBudget(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const gib = Number(value);
+  if (!(gib > 0) || !Number.isFinite(gib)) throw new InputError(`--memory ${value}: expected a positive number of GiB, e.g. 8`);
+  return gib * 1024 ** 3;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -157,7 +166,7 @@ export async function runAction(flags: RunFlags, command = 'run'): Promise<void>
 
   // No more workers than the largest cell's memory allows (estimated from the declared sizes).
   const cellBytes = Math.max(0, ...r.cells.map((c) => estimateCellBytes(r.benchmarks.find((b) => b.id === c.config.benchmark)!, c.config.modalities)));
-  const budget = workersWithinMemory(Math.max(1, Math.min(workers, r.cells.length)), cellBytes, freemem());
+  const budget = workersWithinMemory(Math.max(1, Math.min(workers, r.cells.length)), cellBytes, memoryBudget(flags.memory) ?? freemem());
   if (budget.reason) log(budget.reason);
   const lanes = budget.workers;
   const estimate = r.cells.reduce((s, c) => s + estimateCellSeconds(c), 0) / lanes;
@@ -236,6 +245,7 @@ export function runCommand(): Command {
     .option('--set <key=value>', 'override a training setting (epochs=2) or a scorer setting (knn.k=50); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_NAMES).default('wasm'))
     .option('--workers <n>', `parallel workers (default: one per core, ${availableParallelism()} here)`)
+    .option('--memory <GiB>', "memory the workers may use together, e.g. 8 on a shared machine (default: the machine's free memory)")
     .option('--db <path>', 'results database (trained outputs are cached in outputs/ beside it)', DEFAULT_DB)
     .option('--data-dir <dir>', 'data folder (default: $MULTIOOD_DATA, else ~/.multiood/data); declared benchmarks in <data-dir>/benchmarks/* are found too')
     .option('--benchmark-dir <dir>', 'a declared benchmark\'s folder (benchmark.json + .npy files); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchmarkById } from '../../datasets/registry.ts';
@@ -8,7 +8,7 @@ import { selectScorers } from '../scorer-selection.ts';
 import { doneWorkKey, type FinishedCell, type ResultsStore, type RunMeta } from '../store/contract.ts';
 import { canonicalJson, cellId, trainingKey } from './cell-id.ts';
 import { executeCell, type CellEvent } from './execute-cell.ts';
-import { decodeTrainResult, encodeTrainResult } from './outputs-cache.ts';
+import { decodeTrainResult, encodeTrainResult, outputsPath, readCachedTraining, writeCachedTraining } from './outputs-cache.ts';
 import { parseIntList, parseShard, planGrid, shardCells, type CellTask, type GridSpec } from './plan.ts';
 import { gridProgress, summaryLine } from './progress.ts';
 import { inProcessExecutor, runGrid } from './runner.ts';
@@ -183,15 +183,35 @@ describe('runner', () => {
 });
 
 describe('outputs cache', () => {
-  test('round trip keeps float64 bits, Int32Array, Map and NaN', () => {
-    const value = { a: new Float64Array([0.1, -Math.PI, 1e-300]), b: new Int32Array([1, -2, 3]), m: new Map([['near', { x: new Float64Array([2]) }]]), n: NaN, s: 'x', arr: [1, { y: Infinity }] };
+  test('round trip keeps float64 and float32 bits, Int32Array, Map and NaN', () => {
+    const value = { a: new Float64Array([0.1, -Math.PI, 1e-300]), f: new Float32Array([0.1, -3]), b: new Int32Array([1, -2, 3]), m: new Map([['near', { x: new Float64Array([2]) }]]), n: NaN, s: 'x', arr: [1, { y: Infinity }] };
     const back = decodeTrainResult(encodeTrainResult(value)) as typeof value;
     expect([...back.a]).toEqual([...value.a]);
+    expect(back.f).toBeInstanceOf(Float32Array);
+    expect([...back.f]).toEqual([...value.f]);
     expect(back.b).toBeInstanceOf(Int32Array);
     expect([...back.b]).toEqual([1, -2, 3]);
     expect(back.m.get('near')!.x[0]).toBe(2);
     expect(back.n).toBeNaN();
     expect(back.arr).toEqual([1, { y: Infinity }]);
+  });
+
+  test('the file written array by array reads back equal; a truncated file reads as absent', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outputs-cache-'));
+    try {
+      const value = { f: Float32Array.from({ length: 1001 }, (_, i) => i / 7), d: new Float64Array([Math.E]), m: new Map([['x', new Int32Array([4, 5])]]) };
+      writeCachedTraining(dir, 'k', value as never);
+      const path = outputsPath(dir, 'k');
+      expect(readFileSync(path)).toEqual(Buffer.from(encodeTrainResult(value)));
+      const back = readCachedTraining(dir, 'k') as unknown as typeof value;
+      expect([...back.f]).toEqual([...value.f]);
+      expect(back.d[0]).toBe(Math.E);
+      expect([...back.m.get('x')!]).toEqual([4, 5]);
+      truncateSync(path, statSync(path).size - 8);
+      expect(readCachedTraining(dir, 'k')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

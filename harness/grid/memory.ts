@@ -1,21 +1,27 @@
 import type { Benchmark } from '../../datasets/benchmark.ts';
 
 /**
- * How many cells fit in memory at once. A cell holds its data as float64 matrices (rows x input
- * width), its model's outputs on every split (rows x embedding width, float64), and the scorers'
- * D x D statistics (a Gram matrix and the eigensolver's work space). The estimate is an upper
- * bound from the benchmark's declared sizes; the pool runs no more workers than fit in the free
- * memory, and says so.
+ * How many cells fit in memory at once. A cell holds its data as stored (float32 feature files:
+ * rows x input width x 4 bytes) while it trains; each split's inputs are dropped once its outputs
+ * exist, so the outputs (at most as wide as the inputs) never add to the data. Scoring adds the
+ * D x D statistics of Mahalanobis and ViM (the shared Gram matrix, the covariance whose buffer its
+ * eigendecomposition reuses, the eigenvectors or Cholesky factor, and a whitening map). The
+ * estimate is an upper bound from the benchmark's declared sizes plus the runtime (Bun, TF.js's
+ * heap, garbage between collections); bench/memory.ts measures the real peak. The pool runs no
+ * more workers than fit in the free memory, and says so.
  */
+
+/** Bun, TF.js's WebAssembly heap and the garbage between two collections, measured at the Kinetics-600 shapes. */
+export const RUNTIME_BYTES = 512 * 1024 ** 2;
 
 /** Bytes one cell of `benchmark` with `modalities` needs at most (0 when its sizes are not declared). */
 export function estimateCellBytes(benchmark: Pick<Benchmark, 'modalities' | 'declaredRows'>, modalities: readonly string[]): number {
   const rows = benchmark.declaredRows ?? 0;
   const width = modalities.reduce((s, m) => s + (benchmark.modalities.find((x) => x.name === m)?.dim ?? 0), 0);
-  const data = rows * width * 8;
-  const outputs = rows * width * 8;
-  const scorers = 3 * width * width * 8;
-  return data + outputs + scorers;
+  if (rows === 0) return 0;
+  const data = rows * width * 4;
+  const scorers = 4 * width * width * 8;
+  return data + scorers + RUNTIME_BYTES;
 }
 
 export interface WorkerBudget {
@@ -34,6 +40,6 @@ export function workersWithinMemory(requested: number, cellBytes: number, freeBy
   if (fit >= requested) return { workers: requested };
   return {
     workers: fit,
-    reason: `running ${fit} worker${fit > 1 ? 's' : ''} instead of ${requested}: a cell needs up to ${(cellBytes / GiB).toFixed(1)} GiB and ${(freeBytes / GiB).toFixed(1)} GiB are free`,
+    reason: `running ${fit} worker${fit > 1 ? 's' : ''} instead of ${requested}: a cell needs up to ${(cellBytes / GiB).toFixed(1)} GiB and ${(freeBytes / GiB).toFixed(1)} GiB are available`,
   };
 }

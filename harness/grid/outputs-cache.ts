@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainResult } from '../../methods/training/train.ts';
 
@@ -6,31 +6,40 @@ import type { TrainResult } from '../../methods/training/train.ts';
  * Trained models' results (outputs on every split, training curve, discrepancies) cached on disk
  * under `<db dir>/outputs/<training key>.bin`, so that adding a scorer later does not retrain.
  *
- * Format: "MOOD-OUT1\n", a little-endian u32 header length, the JSON header, then the typed
- * arrays' bytes, each 8-byte aligned. The header is the value with each Float64Array/Int32Array
- * replaced by {"$f64"|"$i32": [offset, length]}, each Map by {"$map": entries} and each
- * non-finite number by {"$num": "NaN"}: float64 kept bit for bit, so cached scores equal fresh ones.
+ * Format: "MOOD-OUT2\n", a little-endian u32 header length, the JSON header, then the typed
+ * arrays' bytes, each 8-byte aligned. The header is the value with each Float64Array /
+ * Float32Array / Int32Array replaced by {"$f64"|"$f32"|"$i32": [offset, length]}, each Map by
+ * {"$map": entries} and each non-finite number by {"$num": "NaN"}: every array keeps its type and
+ * bits, so cached scores equal fresh ones. Arrays are written and read one at a time, straight
+ * between the file and their own buffers: a cache never holds a second copy of a model's outputs.
  */
-const MAGIC = 'MOOD-OUT1\n';
+const MAGIC = 'MOOD-OUT2\n';
+const TAGS = [
+  ['$f64', Float64Array],
+  ['$f32', Float32Array],
+  ['$i32', Int32Array],
+] as const;
+type Tagged = Float64Array | Float32Array | Int32Array;
 
 export function outputsPath(dir: string, key: string): string {
   return join(dir, `${key}.bin`);
 }
 
-export function encodeTrainResult(value: unknown): Uint8Array {
-  const blobs: Uint8Array[] = [];
+const align8 = (n: number) => Math.ceil(n / 8) * 8;
+
+/** The header bytes and the arrays to write after it (at the header's offsets, in order). */
+function layout(value: unknown): { head: Uint8Array; arrays: Tagged[]; dataStart: number; dataBytes: number } {
+  const arrays: Tagged[] = [];
   let offset = 0;
-  const addBlob = (bytes: Uint8Array): [number, number] => {
-    const at = offset;
-    blobs.push(bytes);
-    const padded = Math.ceil(bytes.byteLength / 8) * 8;
-    if (padded > bytes.byteLength) blobs.push(new Uint8Array(padded - bytes.byteLength));
-    offset += padded;
-    return [at, bytes.byteLength];
-  };
   const walk = (v: unknown): unknown => {
-    if (v instanceof Float64Array) return { $f64: addBlob(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) };
-    if (v instanceof Int32Array) return { $i32: addBlob(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) };
+    for (const [tag, type] of TAGS) {
+      if (v instanceof type) {
+        arrays.push(v);
+        const at = offset;
+        offset += align8(v.byteLength);
+        return { [tag]: [at, v.byteLength] };
+      }
+    }
     if (v instanceof Map) return { $map: [...v.entries()].map(([k, x]) => [k, walk(x)]) };
     if (typeof v === 'number' && !Number.isFinite(v)) return { $num: String(v) };
     if (Array.isArray(v)) return v.map(walk);
@@ -39,45 +48,71 @@ export function encodeTrainResult(value: unknown): Uint8Array {
   };
   const header = new TextEncoder().encode(JSON.stringify(walk(value)));
   const prefix = new TextEncoder().encode(MAGIC);
-  const headLen = prefix.byteLength + 4 + header.byteLength;
-  const start = Math.ceil(headLen / 8) * 8;
-  const out = new Uint8Array(start + offset);
-  out.set(prefix, 0);
-  new DataView(out.buffer).setUint32(prefix.byteLength, header.byteLength, true);
-  out.set(header, prefix.byteLength + 4);
-  let at = start;
-  for (const b of blobs) {
-    out.set(b, at);
-    at += b.byteLength;
+  const dataStart = align8(prefix.byteLength + 4 + header.byteLength);
+  const head = new Uint8Array(dataStart);
+  head.set(prefix, 0);
+  new DataView(head.buffer).setUint32(prefix.byteLength, header.byteLength, true);
+  head.set(header, prefix.byteLength + 4);
+  return { head, arrays, dataStart, dataBytes: offset };
+}
+
+/** Writes the encoding to an open file, array by array. */
+function writeEncoded(fd: number, value: unknown): void {
+  const { head, arrays } = layout(value);
+  const pad = new Uint8Array(8);
+  const writeAll = (bytes: Uint8Array) => {
+    for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, bytes.byteLength - done);
+  };
+  writeAll(head);
+  for (const a of arrays) {
+    writeAll(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const gap = align8(a.byteLength) - a.byteLength;
+    if (gap > 0) writeAll(pad.subarray(0, gap));
+  }
+}
+
+/** The whole encoding in memory (tests; the cache itself streams). */
+export function encodeTrainResult(value: unknown): Uint8Array {
+  const { head, arrays, dataStart, dataBytes } = layout(value);
+  const out = new Uint8Array(dataStart + dataBytes);
+  out.set(head, 0);
+  let at = dataStart;
+  for (const a of arrays) {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+    at += align8(a.byteLength);
   }
   return out;
 }
 
-export function decodeTrainResult(bytes: Uint8Array): unknown {
+/** Reads `length` bytes at `position` of the encoding into `into`. */
+type ReadAt = (into: Uint8Array, position: number) => void;
+
+function decodeWith(readAt: ReadAt, size: number): unknown {
   const prefix = new TextEncoder().encode(MAGIC);
-  if (new TextDecoder().decode(bytes.subarray(0, prefix.byteLength)) !== MAGIC) throw new Error('not a cached outputs file');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(prefix.byteLength, true);
+  if (size < prefix.byteLength + 4) throw new Error('not a cached outputs file');
+  const start = new Uint8Array(prefix.byteLength + 4);
+  readAt(start, 0);
+  if (new TextDecoder().decode(start.subarray(0, prefix.byteLength)) !== MAGIC) throw new Error('not a cached outputs file');
+  const headerLength = new DataView(start.buffer).getUint32(prefix.byteLength, true);
   const headStart = prefix.byteLength + 4;
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(headStart, headStart + headerLength)));
-  const start = Math.ceil((headStart + headerLength) / 8) * 8;
-  // A copy (Buffer#slice would be a view of the whole file), aligned for the typed array.
-  const copy = (at: number, len: number) => {
-    const out = new Uint8Array(len);
-    out.set(bytes.subarray(start + at, start + at + len));
-    return out.buffer;
-  };
+  if (headStart + headerLength > size) throw new Error('truncated cached outputs file');
+  const headerBytes = new Uint8Array(headerLength);
+  readAt(headerBytes, headStart);
+  const header = JSON.parse(new TextDecoder().decode(headerBytes));
+  const dataStart = align8(headStart + headerLength);
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object') {
       const o = v as Record<string, unknown>;
-      if ('$f64' in o) {
-        const [at, len] = o.$f64 as [number, number];
-        return new Float64Array(copy(at, len));
-      }
-      if ('$i32' in o) {
-        const [at, len] = o.$i32 as [number, number];
-        return new Int32Array(copy(at, len));
+      for (const [tag, type] of TAGS) {
+        if (tag in o) {
+          const [at, len] = o[tag] as [number, number];
+          if (dataStart + at + len > size || len % type.BYTES_PER_ELEMENT !== 0) throw new Error('truncated cached outputs file');
+          // Its own aligned buffer, filled straight from the source.
+          const bytes = new Uint8Array(len);
+          readAt(bytes, dataStart + at);
+          return new type(bytes.buffer);
+        }
       }
       if ('$map' in o) return new Map((o.$map as [string, unknown][]).map(([k, x]) => [k, walk(x)]));
       if ('$num' in o) return Number(o.$num);
@@ -88,14 +123,30 @@ export function decodeTrainResult(bytes: Uint8Array): unknown {
   return walk(header);
 }
 
+export function decodeTrainResult(bytes: Uint8Array): unknown {
+  return decodeWith((into, position) => into.set(bytes.subarray(position, position + into.byteLength)), bytes.byteLength);
+}
+
 /** The cached result, or undefined when absent or unreadable (then the cell retrains). */
 export function readCachedTraining(dir: string, key: string): TrainResult | undefined {
   const path = outputsPath(dir, key);
   if (!existsSync(path)) return undefined;
+  let fd: number | undefined;
   try {
-    return decodeTrainResult(readFileSync(path)) as TrainResult;
+    fd = openSync(path, 'r');
+    const file = fd;
+    const readAt: ReadAt = (into, position) => {
+      for (let done = 0; done < into.byteLength; ) {
+        const n = readSync(file, into, done, into.byteLength - done, position + done);
+        if (n === 0) throw new Error('truncated cached outputs file');
+        done += n;
+      }
+    };
+    return decodeWith(readAt, fstatSync(file).size) as TrainResult;
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -105,7 +156,12 @@ export function writeCachedTraining(dir: string, key: string, result: TrainResul
   const path = outputsPath(dir, key);
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
-    writeFileSync(tmp, encodeTrainResult(result));
+    const fd = openSync(tmp, 'w');
+    try {
+      writeEncoded(fd, result);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true }); // a full disk must not leave the partial file behind for good

@@ -131,6 +131,23 @@ describe('eighTop: exact top-k eigenpairs', () => {
   });
 });
 
+describe('overwrite: working in the caller\'s buffer', () => {
+  test('eigh and eighTop give bitwise the same pairs in place as on a copy', () => {
+    const s = symmetric(67, 11);
+    const copy = () => matrix(s.rows, s.cols, s.data.slice());
+    const a = eigh(s);
+    const inPlace = copy();
+    const b = eigh(inPlace, { overwrite: true });
+    expect(Array.from(b.values)).toEqual(Array.from(a.values));
+    expect(Array.from(b.vectors.data)).toEqual(Array.from(a.vectors.data));
+    expect(b.vectors.data.buffer).toBe(inPlace.data.buffer); // no second D x D matrix
+    const top = eighTop(s, 5);
+    const topInPlace = eighTop(copy(), 5, { overwrite: true });
+    expect(Array.from(topInPlace.values)).toEqual(Array.from(top.values));
+    expect(Array.from(topInPlace.vectors.data)).toEqual(Array.from(top.vectors.data));
+  });
+});
+
 describe('tridiagonalize', () => {
   test('Q T Q^T reproduces S, T symmetric tridiagonal', () => {
     const n = 77;

@@ -48,6 +48,14 @@ export interface Tridiagonal {
   readonly tau: Float64Array;
 }
 
+export interface EighOptions {
+  /**
+   * Work in s's own buffer instead of a copy (a caller that no longer needs s saves a D x D
+   * matrix, 180 MiB at D = 4864): s's contents are destroyed, and eigh's vectors reuse its buffer.
+   */
+  readonly overwrite?: boolean;
+}
+
 function checkSquare(name: string, s: Matrix): number {
   if (s.rows !== s.cols) throw new Error(`${name}: matrix is ${s.rows} x ${s.cols}, not square`);
   for (let i = 0; i < s.data.length; i++) {
@@ -60,10 +68,12 @@ function checkSquare(name: string, s: Matrix): number {
  * Q^T S Q = T with Q = H_0 H_1 ... H_{n-2}, H_i = I - tau_i v_i v_i^T.
  * Reads only the upper triangle of S (equivalently its lower triangle, by symmetry).
  */
-export function tridiagonalize(s: Matrix): Tridiagonal {
+export function tridiagonalize(s: Matrix, options: EighOptions = {}): Tridiagonal {
   const n = checkSquare('tridiagonalize', s);
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) a.set(s.data.subarray(i * n + i, (i + 1) * n), i * n + i);
+  // The upper triangle of S, zeros below (what the reflector rows below expect).
+  const a = options.overwrite ? s.data : new Float64Array(n * n);
+  if (options.overwrite) for (let i = 0; i < n; i++) a.fill(0, i * n, i * n + i);
+  else for (let i = 0; i < n; i++) a.set(s.data.subarray(i * n + i, (i + 1) * n), i * n + i);
   const d = new Float64Array(n);
   const e = new Float64Array(Math.max(n - 1, 0));
   const tau = new Float64Array(Math.max(n - 1, 0));
@@ -386,24 +396,39 @@ function rowsAsColumns(rows: Float64Array, k: number, n: number): Matrix {
   return transpose(matrix(k, n, rows));
 }
 
-/** All eigenpairs of a symmetric matrix, ascending (numpy.linalg.eigh). Reads the upper triangle. */
-export function eigh(s: Matrix): Eigen {
-  const tri = tridiagonalize(s);
+function transposeSquareInPlace(z: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const t = z[i * n + j]!;
+      z[i * n + j] = z[j * n + i]!;
+      z[j * n + i] = t;
+    }
+  }
+}
+
+/**
+ * All eigenpairs of a symmetric matrix, ascending (numpy.linalg.eigh). Reads the upper triangle.
+ * Two D x D buffers in all: the reflectors (s itself with `overwrite`) and the vectors, which are
+ * transposed in place and finally written, sorted, over the reflectors once those are applied.
+ */
+export function eigh(s: Matrix, options: EighOptions = {}): Eigen {
+  const tri = tridiagonalize(s, options);
   const n = tri.n;
   const d = tri.d.slice();
-  const z = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) z[i * n + i] = 1;
-  tql2(d, tri.e, z);
-  const zt = transpose(matrix(n, n, z)).data;
+  const zt = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) zt[i * n + i] = 1;
+  tql2(d, tri.e, zt);
+  transposeSquareInPlace(zt, n);
   applyQ(tri, zt, n);
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[x]! - d[y]! || x - y);
   const values = new Float64Array(n);
-  const sorted = new Float64Array(n * n);
+  // Column dst of the result is row src of zt; the reflectors' buffer is free by now.
+  const vectors = tri.reflectors;
   order.forEach((src, dst) => {
     values[dst] = d[src]!;
-    sorted.set(zt.subarray(src * n, (src + 1) * n), dst * n);
+    for (let i = 0; i < n; i++) vectors[i * n + dst] = zt[src * n + i]!;
   });
-  return { values, vectors: rowsAsColumns(sorted, n, n) };
+  return { values, vectors: matrix(n, n, vectors) };
 }
 
 /** Number of eigenvalues of T strictly below x (Sturm sequence, LAPACK-style pivot guard). */
@@ -597,10 +622,10 @@ export function tridiagonalEigenvectors(d: Float64Array, e: Float64Array, values
  * The k largest eigenpairs of a symmetric matrix, exactly (not a randomised approximation),
  * ascending like eigh: values[k - 1] is the largest. Cost (4/3) D^3 + O(D^2 k).
  */
-export function eighTop(s: Matrix, k: number): Eigen {
+export function eighTop(s: Matrix, k: number, options: EighOptions = {}): Eigen {
   const n = s.rows;
   if (!Number.isInteger(k) || k < 0 || k > n) throw new Error(`eighTop: k = ${k} for a ${n} x ${n} matrix`);
-  const tri = tridiagonalize(s);
+  const tri = tridiagonalize(s, options);
   if (k === 0) return { values: new Float64Array(0), vectors: matrix(n, 0) };
   const values = tridiagonalEigenvalues(tri.d, tri.e, n - k, n - 1);
   const zt = tridiagonalEigenvectors(tri.d, tri.e, values);

@@ -16,8 +16,15 @@ import { GEMM_KC, packPanels } from './pack.ts';
  * Outputs larger than C_BUDGET bytes are done in row pieces.
  */
 
-/** Largest output block kept in the wasm memory at once: 640 MiB covers a 8960^2 Gram. */
-const C_BUDGET = 640 * 2 ** 20;
+/**
+ * Largest output block kept in the wasm memory at once: 32 MiB, i.e. row pieces of ~860 rows of a
+ * 4864-wide product. A whole D x D block (180 MiB at D = 4864) would be a second copy of every
+ * Gram matrix, eigensolver update and back-transformation, in a shared memory that the Workers
+ * also reference and so outlives the product; in pieces, one memory of ~34 MiB serves every
+ * product. The cost is re-packing the right operand once per piece (O(nk) against O(piece·nk)
+ * multiply-adds), and the results are bitwise the same (gemm-wasm.test.ts).
+ */
+const C_BUDGET = 32 * 2 ** 20;
 let cBudget = C_BUDGET;
 
 /** Overrides the output-block budget in bytes (tests exercise the row-piece path); no argument restores it. */

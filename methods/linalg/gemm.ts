@@ -1,4 +1,4 @@
-import { matrix, type Matrix } from './matrix.ts';
+import { matrix, type FloatArray, type FloatMatrix, type Matrix } from './matrix.ts';
 import { GEMM_KC, packPanels } from './pack.ts';
 import { wasmGemmInto, useWasmGemm } from './gemm-wasm.ts';
 
@@ -15,7 +15,8 @@ import { wasmGemmInto, useWasmGemm } from './gemm-wasm.ts';
 
 /** Element (i, p) of the operand is data[offset + i * rowStride + p * colStride]. */
 export interface Strided {
-  readonly data: Float64Array;
+  /** float32 operands are read exactly into the float64 panels (no float64 copy is made). */
+  readonly data: FloatArray;
   readonly offset: number;
   readonly rowStride: number;
   readonly colStride: number;
@@ -50,7 +51,7 @@ let packB = new Float64Array(NC * KC);
 const edgeTile = new Float64Array(MR * NR);
 
 /** View of a row-major matrix as a strided operand, optionally transposed. */
-export function strided(m: Matrix, transpose = false, offset = 0): Strided {
+export function strided(m: FloatMatrix, transpose = false, offset = 0): Strided {
   return transpose
     ? { data: m.data, offset, rowStride: 1, colStride: m.cols }
     : { data: m.data, offset, rowStride: m.cols, colStride: 1 };
@@ -183,7 +184,7 @@ function kernel4x4(
 }
 
 /** A B^T for A (n x k) and B (m x k): the dot-product form, both operands row-contiguous. */
-export function matmulABt(a: Matrix, b: Matrix): Matrix {
+export function matmulABt(a: FloatMatrix, b: FloatMatrix): Matrix {
   if (a.cols !== b.cols) throw new Error(`matmulABt: inner sizes differ (${a.rows} x ${a.cols} times (${b.rows} x ${b.cols})^T)`);
   const out = matrix(a.rows, b.rows);
   gemmInto(a.rows, b.rows, a.cols, 1, strided(a), strided(b), out.data, 0, b.rows);
@@ -191,7 +192,7 @@ export function matmulABt(a: Matrix, b: Matrix): Matrix {
 }
 
 /** A B for A (n x k) and B (k x m). */
-export function matmul(a: Matrix, b: Matrix): Matrix {
+export function matmul(a: FloatMatrix, b: FloatMatrix): Matrix {
   if (a.cols !== b.rows) throw new Error(`matmul: inner sizes differ (${a.rows} x ${a.cols} times ${b.rows} x ${b.cols})`);
   const out = matrix(a.rows, b.cols);
   gemmInto(a.rows, b.cols, a.cols, 1, strided(a), strided(b, true), out.data, 0, b.cols);

@@ -1,5 +1,5 @@
 import { gemmInto, symmetrizeFromUpper } from './gemm.ts';
-import { matrix, type Matrix } from './matrix.ts';
+import { matrix, type FloatMatrix, type Matrix } from './matrix.ts';
 import { colMeans } from './stats.ts';
 
 /**
@@ -10,7 +10,7 @@ import { colMeans } from './stats.ts';
  * copy of A is ever made; the rows are consumed in blocks of the kernel's inner block size and
  * only the upper triangle is computed (then mirrored), i.e. N D (D + 1) multiply-adds.
  */
-export function gram(a: Matrix, center?: Float64Array | boolean): Matrix {
+export function gram(a: FloatMatrix, center?: Float64Array | boolean): Matrix {
   const { rows, cols } = a;
   const shift = center === true ? colMeans(a) : center === false ? undefined : center;
   if (shift !== undefined && shift.length !== cols) {
@@ -27,7 +27,7 @@ export function gram(a: Matrix, center?: Float64Array | boolean): Matrix {
 /** The scatter of a feature matrix about its column mean: what Mahalanobis and ViM both derive from. */
 export interface CentredGram {
   /** The matrix this was computed from (identity-checked before reuse). */
-  readonly source: Matrix;
+  readonly source: FloatMatrix;
   readonly n: number;
   /** Column means m of the source, length D. */
   readonly mean: Float64Array;
@@ -38,7 +38,7 @@ export interface CentredGram {
 /** Cache key in FitContext.cache for the centred Gram matrix of ctx.fit.features. */
 export const FIT_CENTRED_GRAM_KEY = 'gram:fit-centred';
 
-export function centredGram(features: Matrix): CentredGram {
+export function centredGram(features: FloatMatrix): CentredGram {
   const mean = colMeans(features);
   return { source: features, n: features.rows, mean, scatter: gram(features, mean) };
 }
@@ -47,7 +47,7 @@ export function centredGram(features: Matrix): CentredGram {
  * The centred Gram of the fit features, computed once per cache (FitContext.cache) and shared by
  * every scorer that needs second moments of the fit split: the N D^2 product dominates fitting.
  */
-export function cachedCentredGram(cache: Map<string, unknown>, features: Matrix, key = FIT_CENTRED_GRAM_KEY): CentredGram {
+export function cachedCentredGram(cache: Map<string, unknown>, features: FloatMatrix, key = FIT_CENTRED_GRAM_KEY): CentredGram {
   const hit = cache.get(key) as CentredGram | undefined;
   if (hit !== undefined && hit.source === features) return hit;
   const fresh = centredGram(features);

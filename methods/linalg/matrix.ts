@@ -10,6 +10,21 @@ export interface Matrix {
   readonly data: Float64Array;
 }
 
+/** float32 or float64 values: what a feature file or TF.js holds, read exactly into float64 arithmetic. */
+export type FloatArray = Float32Array | Float64Array;
+
+/**
+ * A dense row-major matrix stored as float32 or float64, read-only to its consumers. Features and
+ * logits stay in the width they were produced in (float32 from backbones and TF.js, half the
+ * memory); a float32 entry converts to float64 exactly, so a computation that reads it into
+ * float64 arithmetic gives the same result as on a float64 copy, without the copy.
+ */
+export interface FloatMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly data: FloatArray;
+}
+
 export function matrix(rows: number, cols: number, data?: Float64Array): Matrix {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
     throw new Error(`matrix: invalid shape ${rows} x ${cols}`);
@@ -19,6 +34,12 @@ export function matrix(rows: number, cols: number, data?: Float64Array): Matrix 
     throw new Error(`matrix: ${values.length} values do not fill a ${rows} x ${cols} matrix`);
   }
   return { rows, cols, data: values };
+}
+
+/** A float32 matrix (what TF.js computes) over `data`, shape-checked. */
+export function matrix32(rows: number, cols: number, data: Float32Array): FloatMatrix {
+  if (data.length !== rows * cols) throw new Error(`matrix32: ${data.length} values do not fill a ${rows} x ${cols} matrix`);
+  return { rows, cols, data };
 }
 
 /** Builds a matrix from nested arrays (tests and small fixtures). */
@@ -39,7 +60,7 @@ export function sliceRows(m: Matrix, start: number, end: number): Matrix {
 }
 
 /** Copy of columns [start, end) (used for per-modality feature slices). */
-export function sliceCols(m: Matrix, start: number, end: number): Matrix {
+export function sliceCols(m: FloatMatrix, start: number, end: number): Matrix {
   const width = end - start;
   const out = matrix(m.rows, width);
   for (let i = 0; i < m.rows; i++) {

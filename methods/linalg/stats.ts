@@ -1,10 +1,10 @@
-import { matrix, type Matrix } from './matrix.ts';
+import { matrix, type FloatMatrix, type Matrix } from './matrix.ts';
 
 /** Rows summed per block before joining the running total: keeps rounding near sqrt(N) eps. */
 const SUM_BLOCK = 128;
 
 /** Column means of an N x D matrix (blockwise summation, float64). */
-export function colMeans(a: Matrix): Float64Array {
+export function colMeans(a: FloatMatrix): Float64Array {
   const { rows, cols, data } = a;
   if (rows === 0) throw new Error('colMeans: the matrix has no rows');
   const total = new Float64Array(cols);
@@ -33,7 +33,7 @@ export interface ClassMeans {
  * must have at least one row: a class mean over no rows does not exist, and silently skipping a
  * class would change max-over-classes scores.
  */
-export function classMeans(a: Matrix, labels: Int32Array, numClasses: number): ClassMeans {
+export function classMeans(a: FloatMatrix, labels: Int32Array, numClasses: number): ClassMeans {
   const { rows, cols, data } = a;
   if (labels.length !== rows) throw new Error(`classMeans: ${labels.length} labels for ${rows} rows`);
   const sums = new Float64Array(numClasses * cols);
@@ -64,7 +64,7 @@ export function classMeans(a: Matrix, labels: Int32Array, numClasses: number): C
 }
 
 /** ||row_i - shift||^2 for every row (shift optional). */
-export function rowSqNorms(a: Matrix, shift?: Float64Array): Float64Array {
+export function rowSqNorms(a: FloatMatrix, shift?: Float64Array): Float64Array {
   const { rows, cols, data } = a;
   const out = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {

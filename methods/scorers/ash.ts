@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { matrix, type Matrix } from '../linalg/matrix.ts';
+import { matrix, type FloatMatrix, type Matrix } from '../linalg/matrix.ts';
 import type { FusedHead, ModalitySlice } from '../outputs.ts';
 import { transpose } from '../linalg/gemm.ts';
 import { rowArgmax, rowLogSumExp } from '../logits.ts';
@@ -12,7 +12,7 @@ import { selectInPlace, zeroSign } from './select.ts';
  * to (sum of all n entries) / k, zero the rest. Among equal values at the cut-off the lower
  * index is kept (torch.topk leaves that order unspecified; it only matters for exact ties).
  */
-export function ashBinarize(features: Matrix, slices: readonly ModalitySlice[], pct: number): Matrix {
+export function ashBinarize(features: FloatMatrix, slices: readonly ModalitySlice[], pct: number): Matrix {
   const out = matrix(features.rows, features.cols);
   for (const s of slices) {
     const n = s.end - s.start;
@@ -48,7 +48,7 @@ export function ashBinarize(features: Matrix, slices: readonly ModalitySlice[], 
  * mostly-zero matrix; the same kept set and fill as ashBinarize (mathematically the same logits;
  * only the rounding order differs, ~1e-16 relative).
  */
-export function ashLogits(features: Matrix, slices: readonly ModalitySlice[], pct: number, head: FusedHead): Matrix {
+export function ashLogits(features: FloatMatrix, slices: readonly ModalitySlice[], pct: number, head: FusedHead): Matrix {
   const { rows, cols } = features;
   const c = head.bias.length;
   if (head.weight.cols !== cols) throw new Error(`applyHead: features have ${cols} columns, the head expects ${head.weight.cols}`);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dotErrorBound, getCompute, type ComputeBackend } from '../compute/index.ts';
 import { dot } from '../compute/js.ts';
-import type { Matrix } from '../linalg/matrix.ts';
+import type { FloatArray, FloatMatrix } from '../linalg/matrix.ts';
 import { defineScorer } from '../scorer.ts';
 
 /**
@@ -71,10 +71,10 @@ export interface KnnIndex {
    * Squared L2 distance from each (unit-scaled) query row to its k-th nearest fit row.
    * `backend` defaults to the active compute backend; `stats`, when given, is filled in.
    */
-  kthDistances(queries: Matrix, k: number, options?: { backend?: ComputeBackend; stats?: KnnStats; quantized?: boolean }): Float64Array;
+  kthDistances(queries: FloatMatrix, k: number, options?: { backend?: ComputeBackend; stats?: KnnStats; quantized?: boolean }): Float64Array;
 }
 
-export function buildKnnIndex(fit: Matrix): KnnIndex {
+export function buildKnnIndex(fit: FloatMatrix): KnnIndex {
   const { rows, cols } = fit;
   const unit = new Float32Array(rows * cols);
   const sqNorms = new Float64Array(rows);
@@ -288,7 +288,7 @@ function selectKth(values: Float64Array, n: number, m: number): number {
  * (float64, of the float32 values) to `sq`.
  */
 export function unitRows(
-  data: Float64Array, cols: number, row0: number, count: number,
+  data: FloatArray, cols: number, row0: number, count: number,
   out: Float32Array, sq: Float64Array, what: string,
 ): void {
   for (let r = 0; r < count; r++) {

@@ -3,9 +3,10 @@ import { cholesky, solveLowerRows, solveLowerTransposeRows } from '../linalg/cho
 import { eigh } from '../linalg/eigh.ts';
 import { gemmInto, matmulABt, symmetrizeFromUpper } from '../linalg/gemm.ts';
 import { cachedCentredGram } from '../linalg/gram.ts';
-import { matrix, type Matrix } from '../linalg/matrix.ts';
+import { matrix, type FloatMatrix, type Matrix } from '../linalg/matrix.ts';
 import { pinvhKept } from '../linalg/pinvh.ts';
 import { classMeans } from '../linalg/stats.ts';
+import { collectGarbage } from '../memory.ts';
 import { defineScorer } from '../scorer.ts';
 
 /**
@@ -57,7 +58,7 @@ export interface MahalanobisModel {
 }
 
 /** The class-centred tied covariance (divide by N), from the shared centred Gram. */
-export function tiedCovariance(features: Matrix, labels: Int32Array, numClasses: number, cache: Map<string, unknown>) {
+export function tiedCovariance(features: FloatMatrix, labels: Int32Array, numClasses: number, cache: Map<string, unknown>) {
   const g = cachedCentredGram(cache, features);
   const { means, counts } = classMeans(features, labels, numClasses);
   const d = features.cols;
@@ -76,18 +77,23 @@ export function tiedCovariance(features: Matrix, labels: Int32Array, numClasses:
   return { covariance: matrix(d, d, cov), means, counts, center: g.mean };
 }
 
-function submatrix(s: Matrix, idx: Int32Array): Matrix {
+/**
+ * The rows and columns `idx` (ascending) of s, compacted in place at the front of s's buffer (no
+ * second D x D matrix). Safe in one forward pass: entry (a, b) moves from idx[a] * D + idx[b] to
+ * a * r + b, never a later position, and no later entry reads from an earlier one.
+ */
+function compactInPlace(s: Matrix, idx: Int32Array): Matrix {
   const r = idx.length;
-  const out = matrix(r, r);
+  const data = s.data;
   for (let a = 0; a < r; a++) {
     const row = idx[a]! * s.cols;
-    for (let b = 0; b < r; b++) out.data[a * r + b] = s.data[row + idx[b]!]!;
+    for (let b = 0; b < r; b++) data[a * r + b] = data[row + idx[b]!]!;
   }
-  return out;
+  return matrix(r, r, data.subarray(0, r * r));
 }
 
 /** Rows of `x` minus `center`, restricted to the active columns. */
-function centredActive(x: Matrix, start: number, end: number, center: Float64Array, active: Int32Array): Matrix {
+function centredActive(x: FloatMatrix, start: number, end: number, center: Float64Array, active: Int32Array): Matrix {
   const r = active.length;
   const out = matrix(end - start, r);
   for (let i = start; i < end; i++) {
@@ -159,7 +165,7 @@ function largestEigenvalueEstimate(s: Matrix, iterations = 30): number {
 }
 
 export function fitMahalanobis(
-  features: Matrix,
+  features: FloatMatrix,
   labels: Int32Array,
   numClasses: number,
   cache: Map<string, unknown>,
@@ -173,7 +179,7 @@ export function fitMahalanobis(
     if (row.some((v) => v !== 0)) activeList.push(j);
   }
   const active = Int32Array.from(activeList);
-  const reduced = active.length === d ? covariance : submatrix(covariance, active);
+  const reduced = active.length === d ? covariance : compactInPlace(covariance, active);
   const meanRows = centredActive(means, 0, numClasses, center, active);
 
   let solver = settings.solver;
@@ -200,7 +206,10 @@ export function fitMahalanobis(
     return { solver: 'cholesky', active, center, whitenedMeans: whiten(meanRows), rank: active.length, whiten, signs };
   }
   solver = 'pinvh';
-  const eig = active.length > 0 ? eigh(reduced) : { values: new Float64Array(0), vectors: matrix(0, 0) };
+  collectGarbage(); // a Cholesky factor that was tried and not kept: D x D
+  // The covariance is not needed again: the eigendecomposition works in its buffer.
+  const eig = active.length > 0 ? eigh(reduced, { overwrite: true }) : { values: new Float64Array(0), vectors: matrix(0, 0) };
+  collectGarbage(); // eigh's work space: D x D
   // pinvh's cutoff: rtol = max(M, N) * eps of the *full* D x D covariance; the dropped
   // zero rows only add exact zero eigenvalues, which change neither max|lambda| nor the kept set.
   const kept = active.length > 0 ? pinvhKept(eig.values, d) : [];
@@ -219,7 +228,7 @@ export function fitMahalanobis(
 }
 
 /** -min_c sum_q sign_q (y_q - nu_cq)^2 for every row of `split` features. */
-export function mahalanobisConfidence(model: MahalanobisModel, features: Matrix): Float64Array {
+export function mahalanobisConfidence(model: MahalanobisModel, features: FloatMatrix): Float64Array {
   const { whitenedMeans: nu, signs, center, active } = model;
   const numClasses = nu.rows;
   const r = nu.cols;

@@ -10,6 +10,9 @@ import { percentileBySelection } from './select.ts';
  * percentile is taken over all entries of the modality's slice, and the head is re-applied
  * offline (exact, because the head is linear).
  */
+/** Query rows clipped per pass (bounds the temporary copy). */
+const CHUNK = 2048;
+
 export const react = defineScorer({
   id: 'react',
   title: 'ReAct',
@@ -25,21 +28,29 @@ export const react = defineScorer({
     // numpy.percentile by selection (sliceCols makes the scratch copy): the same thresholds as
     // sorting the 11M val activations, in linear time.
     const thresholds = ctx.modalities.map((m) => percentileBySelection(sliceCols(ctx.val.features, m.start, m.end).data, settings.percentile));
+    const T = settings.temperature;
     return {
       score(split) {
         const f = split.features;
-        const clipped = matrix(f.rows, f.cols, Float64Array.from(f.data));
-        ctx.modalities.forEach((m, k) => {
-          const t = thresholds[k]!;
-          for (let i = 0; i < f.rows; i++) {
-            for (let j = i * f.cols + m.start; j < i * f.cols + m.end; j++) {
-              if (clipped.data[j]! > t) clipped.data[j] = t;
+        const conf = new Float64Array(f.rows);
+        const pred = new Int32Array(f.rows);
+        // Row blocks: the clipped copy is a block, never the whole split (it would double its memory).
+        for (let start = 0; start < f.rows; start += CHUNK) {
+          const end = Math.min(f.rows, start + CHUNK);
+          const clipped = matrix(end - start, f.cols, Float64Array.from(f.data.subarray(start * f.cols, end * f.cols)));
+          ctx.modalities.forEach((m, k) => {
+            const t = thresholds[k]!;
+            for (let i = 0; i < clipped.rows; i++) {
+              for (let j = i * f.cols + m.start; j < i * f.cols + m.end; j++) {
+                if (clipped.data[j]! > t) clipped.data[j] = t;
+              }
             }
-          }
-        });
-        const logits = applyHead(clipped, ctx.head);
-        const T = settings.temperature;
-        return { conf: rowLogSumExp(logits, T).map((v) => v * T), pred: rowArgmax(logits) };
+          });
+          const logits = applyHead(clipped, ctx.head);
+          rowLogSumExp(logits, T).forEach((v, i) => (conf[start + i] = v * T));
+          pred.set(rowArgmax(logits), start);
+        }
+        return { conf, pred };
       },
     };
   },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { eighTop } from '../linalg/eigh.ts';
 import { matmul } from '../linalg/gemm.ts';
 import { cachedCentredGram } from '../linalg/gram.ts';
-import { matrix, type Matrix } from '../linalg/matrix.ts';
+import { matrix, type FloatMatrix, type Matrix } from '../linalg/matrix.ts';
 import { pinvSolve } from '../linalg/pinv.ts';
 import { rowLogSumExp, rowMax } from '../logits.ts';
 import { defineScorer } from '../scorer.ts';
@@ -40,7 +40,7 @@ export interface VimModel {
 }
 
 /** ||(z - u) N_S|| for every row of `features`. */
-export function vimResiduals(origin: Float64Array, principal: Matrix, features: Matrix): Float64Array {
+export function vimResiduals(origin: Float64Array, principal: Matrix, features: FloatMatrix): Float64Array {
   const d = origin.length;
   if (features.cols !== d) throw new Error(`vim: features have ${features.cols} columns, the fit had ${d}`);
   const out = new Float64Array(features.rows);
@@ -72,7 +72,7 @@ export function vimResiduals(origin: Float64Array, principal: Matrix, features: 
 }
 
 export function fitVim(
-  fit: { readonly features: Matrix; readonly logits: Matrix },
+  fit: { readonly features: FloatMatrix; readonly logits: FloatMatrix },
   head: { readonly weight: Matrix; readonly bias: Float64Array },
   cache: Map<string, unknown>,
   settings: VimSettings,
@@ -97,7 +97,8 @@ export function fitVim(
     const row = i * d;
     for (let j = 0; j < d; j++) moment[row + j] = (sc[row + j]! + si * shift[j]!) / n;
   }
-  const eig = eighTop(matrix(d, d, moment), dim);
+  // `moment` is ours alone: the tridiagonalisation works in its buffer.
+  const eig = eighTop(matrix(d, d, moment), dim, { overwrite: true });
   const residuals = vimResiduals(origin, eig.vectors, features);
   let maxLogitSum = 0;
   for (const v of rowMax(logits)) maxLogitSum += v;

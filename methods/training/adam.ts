@@ -114,6 +114,7 @@ export class FusedAdam {
   private readonly steps = new Map<tf.Variable, number>();
   private readonly m = new Map<tf.Variable, Float32Array>();
   private readonly v = new Map<tf.Variable, Float32Array>();
+  private readonly scratch = new Map<tf.Variable, Float32Array>();
 
   constructor(readonly params: readonly tf.Variable[], o: AdamOptions = {}) {
     this.lr = o.lr ?? 1e-3;
@@ -126,6 +127,12 @@ export class FusedAdam {
       this.v.set(p, new Float32Array(p.size));
       this.steps.set(p, 0);
     }
+  }
+
+  private scratchFor(p: tf.Variable): Float32Array {
+    let buf = this.scratch.get(p);
+    if (!buf) this.scratch.set(p, (buf = new Float32Array(p.size)));
+    return buf;
   }
 
   get step(): number {
@@ -155,8 +162,9 @@ export class FusedAdam {
       const x = p.dataSync() as Float32Array;
       const m = this.m.get(p)!;
       const v = this.v.get(p)!;
-      // a fresh array: the cpu backend keeps the array it is given as the tensor's storage
-      const out = new Float32Array(x.length);
+      // The wasm backend copies the values into its heap at once, so one buffer per parameter
+      // serves every step; others (cpu, webgpu) may keep the array they are given as storage.
+      const out = tf.getBackend() === 'wasm' ? this.scratchFor(p) : new Float32Array(x.length);
       for (let i = 0; i < x.length; i++) {
         const xi = x[i]!;
         const gi = decay ? f(g[i]! + f(xi * wd)) : g[i]!;
@@ -176,6 +184,7 @@ export class FusedAdam {
   dispose(): void {
     this.m.clear();
     this.v.clear();
+    this.scratch.clear();
     this.steps.clear();
   }
 }

@@ -18,7 +18,7 @@ useWasmBackend();
 function nonNegative(data: BenchmarkData): BenchmarkData {
   const fix = (s: SplitData): SplitData => ({
     ...s,
-    features: Object.fromEntries(Object.entries(s.features).map(([k, m]) => [k, matrix(m.rows, m.cols, m.data.map((x) => Math.log1p(Math.exp(x))))])),
+    features: Object.fromEntries(Object.entries(s.features).map(([k, m]) => [k, matrix(m.rows, m.cols, Float64Array.from(m.data, (x) => Math.log1p(Math.exp(x))))])),
   });
   return { train: fix(data.train), val: fix(data.val), test: fix(data.test), ood: new Map([...data.ood].map(([n, s]) => [n, fix(s)])) };
 }

@@ -1,7 +1,7 @@
-import type { Matrix } from '../linalg/matrix.ts';
+import type { FloatMatrix } from '../linalg/matrix.ts';
 
 /** Row-wise softmax in float64, shifted by the row maximum. */
-function softmaxRows(m: Matrix): Float64Array {
+function softmaxRows(m: FloatMatrix): Float64Array {
   const { rows, cols, data } = m;
   const out = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) {
@@ -21,7 +21,7 @@ function softmaxRows(m: Matrix): Float64Array {
  * over samples. The paper's observation: it is larger on OOD data than on ID data, which is what
  * A2D amplifies. NaN with fewer than two modalities.
  */
-export function predictionDiscrepancy(modalityLogits: readonly Matrix[]): number {
+export function predictionDiscrepancy(modalityLogits: readonly FloatMatrix[]): number {
   const M = modalityLogits.length;
   if (M < 2) return NaN;
   const { rows, cols } = modalityLogits[0]!;

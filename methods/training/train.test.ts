@@ -26,7 +26,9 @@ describe('trainModel', () => {
     expect([...r.outputs.ood.keys()]).toEqual(['near']);
     expect(r.outputs.ood.get('near')!.labels).toBeUndefined();
     expect(Object.keys(test.modalityLogits!)).toEqual(['video', 'flow']);
-    expect(r.outputs.id.test.features.data).toBeInstanceOf(Float64Array);
+    // kept in float32, as the model computed them (half the memory of a float64 copy)
+    expect(r.outputs.id.test.features.data).toBeInstanceOf(Float32Array);
+    expect(r.outputs.id.test.logits.data).toBeInstanceOf(Float32Array);
     // the outputs come from the best epoch's parameters
     expect(accuracy(rowArgmax(r.outputs.id.val!.logits), r.outputs.id.val!.labels!)).toBeCloseTo(r.curve[r.bestEpoch]!.valAcc, 12);
     const best = Math.max(...r.curve.map((c) => c.valAcc));
@@ -54,6 +56,31 @@ describe('trainModel', () => {
     expect(b.curve.map((e) => e.loss)).toEqual(a.curve.map((e) => e.loss));
     expect(b.discrepancy).toEqual(a.discrepancy);
     expect(Array.from(c.outputs.id.test.logits.data)).not.toEqual(Array.from(a.outputs.id.test.logits.data));
+  });
+
+  test('releaseInputs: the same outputs, and every split\'s input features dropped once used', async () => {
+    const { benchmark, modalities } = tinyBenchmark({ encoder: 'adapter', epochs: 2 });
+    const run = (releaseInputs: boolean, trainOutputs: boolean) => {
+      const { data } = tinyBenchmark({ encoder: 'adapter', epochs: 2 });
+      return trainModel(data, { benchmark, modalities, recipe: recipeById('a2d')!, seed: 1, releaseInputs, trainOutputs }).then((r) => ({ r, data }));
+    };
+    for (const trainOutputs of [true, false]) {
+      const kept = await run(false, trainOutputs);
+      const released = await run(true, trainOutputs);
+      expect(Object.keys(kept.data.test.features)).toEqual(modalities);
+      for (const split of [released.data.train, released.data.val, released.data.test, ...released.data.ood.values()]) expect(split.features).toEqual({});
+      expect(released.data.train.labels!.length).toBe(kept.data.train.labels!.length);
+      const a = kept.r.outputs;
+      const b = released.r.outputs;
+      expect(Object.keys(b.id)).toEqual(Object.keys(a.id));
+      for (const key of ['train', 'val', 'test'] as const) {
+        if (!a.id[key]) continue;
+        expect(Array.from(b.id[key]!.features.data)).toEqual(Array.from(a.id[key]!.features.data));
+        expect(Array.from(b.id[key]!.logits.data)).toEqual(Array.from(a.id[key]!.logits.data));
+      }
+      expect(Array.from(b.ood.get('near')!.features.data)).toEqual(Array.from(a.ood.get('near')!.features.data));
+      expect(released.r.discrepancy).toEqual(kept.r.discrepancy);
+    }
   });
 
   test('no tensor leaks: the tensor count is flat across epochs and back to its start afterwards', async () => {

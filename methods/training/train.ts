@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { benchmarkTrainingDefaults, type Benchmark, type BenchmarkData, type SplitData } from '../../datasets/benchmark.ts';
-import { matrix, type Matrix } from '../linalg/matrix.ts';
+import { benchmarkTrainingDefaults, releaseFeatures, type Benchmark, type BenchmarkData, type SplitData } from '../../datasets/benchmark.ts';
+import { matrix32, type FloatMatrix } from '../linalg/matrix.ts';
 import type { ModelOutputs, SplitOutputs } from '../outputs.ts';
+import { collectGarbage } from '../memory.ts';
 import { Random } from '../random.ts';
 import { FusedAdam } from './adam.ts';
 import { predictionDiscrepancy } from './diagnostics.ts';
@@ -41,6 +42,15 @@ export interface TrainSpec {
   readonly onStep?: (progress: TrainProgress) => void;
   /** Use tf's own matMul gradients instead of the explicit-transpose dense layer (benchmarks). */
   readonly builtinGradient?: boolean;
+  /**
+   * The caller hands `data` over (the pipeline, which loaded it for this one model): each split's
+   * input features are dropped (releaseFeatures) as soon as that split's outputs exist, and ID
+   * train's right after the last epoch when its outputs are not wanted, so that a cell never holds
+   * every split's inputs and outputs at once. `data` must not be used afterwards. Training then
+   * also collects garbage every GC_STEPS steps (each step leaves a few MiB of read-back
+   * parameters and gradients, which the runtime would otherwise let pile up to ~1 GiB).
+   */
+  readonly releaseInputs?: boolean;
 }
 
 export interface TrainProgress {
@@ -84,6 +94,8 @@ export interface TrainResult {
 /** Random streams by purpose (seed·7919 + purpose, as datasets/synthetic does). */
 export const STREAM = { init: 1, shuffle: 2, dropout: 3, synthesis: 4 } as const;
 const EVAL_BATCH = 512;
+/** Steps between garbage collections when the trainer owns its data (releaseInputs). */
+const GC_STEPS = 32;
 
 /**
  * Inverted-dropout mask as torch.nn.Dropout draws it in distribution: each entry kept with
@@ -131,12 +143,8 @@ export function checkData(data: BenchmarkData, modalities: readonly string[], nu
   return { dims };
 }
 
-function toMatrix(values: Float32Array, rows: number, cols: number): Matrix {
-  return matrix(rows, cols, Float64Array.from(values));
-}
-
 /** Gathers rows `idx` of modality k into a float32 batch, optionally multiplied by a mask. */
-export function gatherRows(m: Matrix, idx: ArrayLike<number>, out: Float32Array, mask?: Float32Array): void {
+export function gatherRows(m: FloatMatrix, idx: ArrayLike<number>, out: Float32Array, mask?: Float32Array): void {
   const d = m.cols;
   for (let r = 0; r < idx.length; r++) {
     const src = idx[r]! * d;
@@ -158,7 +166,7 @@ export class BatchBuilder {
   private readonly identity: boolean;
 
   constructor(
-    private readonly features: readonly Matrix[],
+    private readonly features: readonly FloatMatrix[],
     private readonly labels: Int32Array,
     private readonly dims: readonly number[],
     private readonly embedDims: readonly number[],
@@ -227,7 +235,7 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
   const N = trainLabels.length;
   const steps = Math.floor(N / B);
   if (steps === 0) throw new Error(`train split has ${N} rows, fewer than one batch of ${B}`);
-  const batches = new BatchBuilder(spec.modalities.map((name) => data.train.features[name]!), trainLabels, dims, model.embedDims, spec.modalities, cfg);
+  let batches: BatchBuilder | undefined = new BatchBuilder(spec.modalities.map((name) => data.train.features[name]!), trainLabels, dims, model.embedDims, spec.modalities, cfg);
   const terms = recipe.terms ?? termsOf(cfg);
   const termNames = lossTerms(cfg, terms);
 
@@ -245,7 +253,7 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
       const synthesisOn = syn !== undefined && epoch >= syn.startEpoch;
 
       for (let s = 0; s < steps; s++) {
-        const batch = batches.next(order.slice(s * B, (s + 1) * B), dropoutRng);
+        const batch = batches!.next(order.slice(s * B, (s + 1) * B), dropoutRng);
         const labels = batch.labels;
         const result = trainStep(model, adam, cfg, batch, { ...(queues ? { queues } : {}), synthRng, synthesisOn }, terms);
         tf.dispose(BatchBuilder.tensors(batch));
@@ -253,6 +261,7 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
         for (let r = 0; r < B; r++) if (result.preds[r] === labels[r]) correct++;
         if (result.synthesised) synthesisSteps++;
         spec.onStep?.({ epoch, epochs: cfg.epochs, step: s + 1, steps });
+        if (spec.releaseInputs && (s + 1) % GC_STEPS === 0) collectGarbage();
         if ((s + 1) % 64 === 0) await yieldToEventLoop();
       }
 
@@ -278,9 +287,27 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
     }
 
     if (best) model.restore(best.params);
-    const split = (s: SplitData) => splitOutputs(model, s, spec.modalities);
-    const test = split(data.test);
-    const ood = new Map<string, SplitOutputs>([...data.ood].map(([name, s]) => [name, split(s)]));
+    batches = undefined;
+    const release = async (s: SplitData) => {
+      if (!spec.releaseInputs) return;
+      releaseFeatures(s);
+      // From a fresh turn of the event loop: the collector also scans the native stack, where
+      // the frames that just read the split may still hold a pointer to its arrays.
+      await yieldToEventLoop();
+      collectGarbage();
+    };
+    const wantTrain = spec.trainOutputs !== false;
+    if (!wantTrain) await release(data.train);
+    const split = async (s: SplitData) => {
+      const out = splitOutputs(model, s, spec.modalities);
+      await release(s);
+      return out;
+    };
+    const train = wantTrain ? await split(data.train) : undefined;
+    const val = await split(data.val);
+    const test = await split(data.test);
+    const ood = new Map<string, SplitOutputs>();
+    for (const [name, s] of data.ood) ood.set(name, await split(s));
     const names = spec.modalities;
     const discrepancyOf = (o: SplitOutputs) => predictionDiscrepancy(names.map((n) => o.modalityLogits![n]!));
     return {
@@ -288,7 +315,7 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
         numClasses: C,
         modalities: model.slices,
         head: model.fusedHead(),
-        id: { ...(spec.trainOutputs === false ? {} : { train: split(data.train) }), val: split(data.val), test },
+        id: { ...(train ? { train } : {}), val, test },
         ood,
       },
       curve,
@@ -423,7 +450,10 @@ export function accuracyOf(model: MultimodalModel, split: SplitData, modalities:
   return labels.length === 0 ? NaN : correct / labels.length;
 }
 
-/** Fused logits, per-modality logits and Z of one split, in eval mode (no dropout), float64. */
+/**
+ * Fused logits, per-modality logits and Z of one split, in eval mode (no dropout), kept in float32
+ * as the model computed them (a float64 copy would double the largest allocation of a cell).
+ */
 export function splitOutputs(model: MultimodalModel, split: SplitData, modalities: readonly string[]): SplitOutputs {
   const N = split.features[modalities[0]!]!.rows;
   const C = model.numClasses;
@@ -444,9 +474,9 @@ export function splitOutputs(model: MultimodalModel, split: SplitData, modalitie
     });
   }, 'full');
   return {
-    logits: toMatrix(fused, N, C),
-    features: toMatrix(features, N, D),
-    modalityLogits: Object.fromEntries(modalities.map((n, k) => [n, toMatrix(unimodal[k]!, N, C)])),
+    logits: matrix32(N, C, fused),
+    features: matrix32(N, D, features),
+    modalityLogits: Object.fromEntries(modalities.map((n, k) => [n, matrix32(N, C, unimodal[k]!)])),
     ...(split.labels ? { labels: Int32Array.from(split.labels) } : {}),
   };
 }

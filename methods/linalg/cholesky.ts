@@ -77,10 +77,14 @@ function checkShapes(name: string, l: Matrix, b: Matrix): void {
  * product, then runs a small forward substitution; N D^2 multiply-adds, mostly in the kernel.
  */
 export function solveLowerRows(l: Matrix, b: Matrix): Matrix {
-  checkShapes('solveLowerRows', l, b);
+  return solveLowerRowsInPlace(l, matrix(b.rows, b.cols, b.data.slice()));
+}
+
+/** solveLowerRows overwriting b with the solution (no copy; row blocks of a large query reuse one buffer). */
+export function solveLowerRowsInPlace(l: Matrix, y: Matrix): Matrix {
+  checkShapes('solveLowerRows', l, y);
   const n = l.rows;
-  const m = b.rows;
-  const y = matrix(m, n, b.data.slice());
+  const m = y.rows;
   const yd = y.data;
   const ld = l.data;
   for (let j0 = 0; j0 < n; j0 += NB) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { cholesky, solveLowerRows, solveLowerTransposeRows } from '../linalg/cholesky.ts';
+import { cholesky, solveLowerRows, solveLowerRowsInPlace, solveLowerTransposeRows } from '../linalg/cholesky.ts';
 import { eigh } from '../linalg/eigh.ts';
-import { gemmInto, matmulABt, symmetrizeFromUpper } from '../linalg/gemm.ts';
+import { gemmInto, matmulABt, strided, symmetrizeFromUpper } from '../linalg/gemm.ts';
 import { cachedCentredGram } from '../linalg/gram.ts';
 import { matrix, type FloatMatrix, type Matrix } from '../linalg/matrix.ts';
 import { pinvhKept } from '../linalg/pinvh.ts';
@@ -53,6 +53,8 @@ export interface MahalanobisModel {
   /** Rank kept by the whitening (r). */
   readonly rank: number;
   readonly whiten: (centred: Matrix) => Matrix;
+  /** whiten into a caller's buffer (may overwrite `centred`): query blocks reuse their buffers. */
+  readonly whitenInto: (centred: Matrix, out: Float64Array) => Matrix;
   /** +1 / -1 per whitened coordinate (all +1 on the Cholesky path). */
   readonly signs: Float64Array;
 }
@@ -92,10 +94,10 @@ function compactInPlace(s: Matrix, idx: Int32Array): Matrix {
   return matrix(r, r, data.subarray(0, r * r));
 }
 
-/** Rows of `x` minus `center`, restricted to the active columns. */
-function centredActive(x: FloatMatrix, start: number, end: number, center: Float64Array, active: Int32Array): Matrix {
+/** Rows of `x` minus `center`, restricted to the active columns (into `into` when given). */
+function centredActive(x: FloatMatrix, start: number, end: number, center: Float64Array, active: Int32Array, into?: Float64Array): Matrix {
   const r = active.length;
-  const out = matrix(end - start, r);
+  const out = matrix(end - start, r, into?.subarray(0, (end - start) * r));
   for (let i = start; i < end; i++) {
     const src = i * x.cols;
     const dst = (i - start) * r;
@@ -202,8 +204,9 @@ export function fitMahalanobis(
   if (factor !== undefined) {
     const l = factor;
     const whiten = (x: Matrix) => solveLowerRows(l, x);
+    const whitenInto = (x: Matrix) => solveLowerRowsInPlace(l, x);
     const signs = new Float64Array(active.length).fill(1);
-    return { solver: 'cholesky', active, center, whitenedMeans: whiten(meanRows), rank: active.length, whiten, signs };
+    return { solver: 'cholesky', active, center, whitenedMeans: whiten(meanRows), rank: active.length, whiten, whitenInto, signs };
   }
   solver = 'pinvh';
   collectGarbage(); // a Cholesky factor that was tried and not kept: D x D
@@ -224,7 +227,13 @@ export function fitMahalanobis(
     for (let i = 0; i < r; i++) a.data[q * r + i] = eig.vectors.data[i * eig.vectors.cols + src]! * scale;
   });
   const whiten = (x: Matrix) => matmulABt(x, a);
-  return { solver, active, center, whitenedMeans: whiten(meanRows), rank, whiten, signs };
+  const whitenInto = (x: Matrix, out: Float64Array) => {
+    // what matmulABt does, into the caller's (zeroed) buffer
+    const y = matrix(x.rows, rank, out.subarray(0, x.rows * rank).fill(0));
+    gemmInto(x.rows, rank, r, 1, strided(x), strided(a), y.data, 0, rank);
+    return y;
+  };
+  return { solver, active, center, whitenedMeans: whiten(meanRows), rank, whiten, whitenInto, signs };
 }
 
 /** -min_c sum_q sign_q (y_q - nu_cq)^2 for every row of `split` features. */
@@ -247,9 +256,13 @@ export function mahalanobisConfidence(model: MahalanobisModel, features: FloatMa
     nuSq[c] = s;
   }
   const conf = new Float64Array(features.rows);
+  // One pair of block buffers for the whole split: no garbage per block.
+  const block = Math.min(CHUNK, features.rows);
+  const centredBuf = new Float64Array(block * active.length);
+  const whitenedBuf = new Float64Array(block * r);
   for (let start = 0; start < features.rows; start += CHUNK) {
     const end = Math.min(features.rows, start + CHUNK);
-    const y = model.whiten(centredActive(features, start, end, center, active));
+    const y = model.whitenInto(centredActive(features, start, end, center, active, centredBuf), whitenedBuf);
     const cross = matmulABt(y, nuSigned);
     for (let i = 0; i < end - start; i++) {
       let ySq = 0;

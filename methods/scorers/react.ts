@@ -34,10 +34,13 @@ export const react = defineScorer({
         const f = split.features;
         const conf = new Float64Array(f.rows);
         const pred = new Int32Array(f.rows);
-        // Row blocks: the clipped copy is a block, never the whole split (it would double its memory).
+        // Row blocks: the clipped copy is one reused block, never the whole split (that would
+        // double its memory).
+        const buffer = new Float64Array(Math.min(CHUNK, f.rows) * f.cols);
         for (let start = 0; start < f.rows; start += CHUNK) {
           const end = Math.min(f.rows, start + CHUNK);
-          const clipped = matrix(end - start, f.cols, Float64Array.from(f.data.subarray(start * f.cols, end * f.cols)));
+          const clipped = matrix(end - start, f.cols, buffer.subarray(0, (end - start) * f.cols));
+          clipped.data.set(f.data.subarray(start * f.cols, end * f.cols));
           ctx.modalities.forEach((m, k) => {
             const t = thresholds[k]!;
             for (let i = 0; i < clipped.rows; i++) {

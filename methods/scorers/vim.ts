@@ -44,9 +44,10 @@ export function vimResiduals(origin: Float64Array, principal: Matrix, features: 
   const d = origin.length;
   if (features.cols !== d) throw new Error(`vim: features have ${features.cols} columns, the fit had ${d}`);
   const out = new Float64Array(features.rows);
+  const buffer = new Float64Array(Math.min(CHUNK, features.rows) * d); // one block buffer, reused
   for (let start = 0; start < features.rows; start += CHUNK) {
     const end = Math.min(features.rows, start + CHUNK);
-    const shifted = matrix(end - start, d);
+    const shifted = matrix(end - start, d, buffer.subarray(0, (end - start) * d));
     for (let i = start; i < end; i++) {
       const src = i * d;
       const dst = (i - start) * d;

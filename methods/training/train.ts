@@ -95,7 +95,7 @@ export interface TrainResult {
 export const STREAM = { init: 1, shuffle: 2, dropout: 3, synthesis: 4 } as const;
 const EVAL_BATCH = 512;
 /** Steps between garbage collections when the trainer owns its data (releaseInputs). */
-const GC_STEPS = 32;
+const GC_STEPS = 16;
 
 /**
  * Inverted-dropout mask as torch.nn.Dropout draws it in distribution: each entry kept with
@@ -415,13 +415,16 @@ function forEachChunk(
 ): void {
   const feats = modalities.map((n) => split.features[n]!);
   const N = feats[0]!.rows;
+  // One input buffer per modality for every chunk: each chunk's tensors are disposed (tidy)
+  // before the next chunk refills it, so even a backend that keeps the array is safe.
+  const bufs = feats.map((m) => new Float32Array(Math.min(EVAL_BATCH, N) * m.cols));
   for (let start = 0; start < N; start += EVAL_BATCH) {
     const end = Math.min(N, start + EVAL_BATCH);
     const idx = rowRange(start, end);
     const rows = end - start;
     tf.tidy(() => {
-      const inputs = feats.map((m) => {
-        const buf = new Float32Array(rows * m.cols);
+      const inputs = feats.map((m, k) => {
+        const buf = bufs[k]!.subarray(0, rows * m.cols);
         gatherRows(m, idx, buf);
         return tf.tensor2d(buf, [rows, m.cols]);
       });

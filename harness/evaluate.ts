@@ -81,6 +81,9 @@ export function evaluate(outputs: ModelOutputs, runs: readonly ScorerRun[], opti
     numClasses: outputs.numClasses,
     cache: new Map(),
   };
+  // What a scorer may leave behind: D x D statistics and block copies of the fit features.
+  const D = outputs.id.test.features.cols;
+  const scorerGarbage = D * D * 8 + (fitSplit ? fitSplit.features.rows * D * 8 : 0);
   const fusedAccuracy = accuracy(rowArgmax(outputs.id.test.logits), labels);
 
   const results: ScorerResult[] = [];
@@ -105,12 +108,12 @@ export function evaluate(outputs: ModelOutputs, runs: readonly ScorerRun[], opti
     } catch (e) {
       if (e instanceof InputError) throw e;
       skipped.push({ scorer: id, reason: oneLine(e) });
-      collectGarbage();
+      collectGarbage(scorerGarbage);
       return;
     }
     results.push(...rows);
     confidences.set(id, confs);
-    collectGarbage(); // the scorer's fitted statistics and temporaries (D x D matrices at D = 4864)
+    collectGarbage(scorerGarbage); // the scorer's fitted statistics and temporaries
     options.onScorerDone?.(id, (performance.now() - started) / 1000);
   });
   return { results, skipped, confidences };

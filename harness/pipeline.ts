@@ -1,7 +1,7 @@
 import { benchmarkTrainingDefaults, type Benchmark } from '../datasets/benchmark.ts';
 import type { RecipeOverrides, TrainingRecipe } from '../methods/training/recipe.ts';
 import { trainModel, yieldToEventLoop, type EpochRecord, type TrainProgress, type TrainResult } from '../methods/training/train.ts';
-import { collectGarbage } from '../methods/memory.ts';
+import { collectGarbage, featureBytes } from '../methods/memory.ts';
 import { extractionWarning } from '../datasets/feature-folder/feature-folder.ts';
 import { asInputError, InputError } from './errors.ts';
 import { evaluate, type Evaluation, type ScorerResult, type ScorerRun } from './evaluate.ts';
@@ -104,7 +104,8 @@ export async function runTraining(o: RunTrainingOptions): Promise<TrainingRun> {
   }
   // Training's temporaries (and any split a stack slot still pointed to) go before scoring starts.
   await yieldToEventLoop();
-  collectGarbage();
+  const { id, ood } = result.outputs;
+  collectGarbage(featureBytes([id.train, id.val, id.test, ...ood.values()].flatMap((s) => (s ? [s.features] : []))));
   o.onTrained?.(result);
   const evaluation = evaluate(result.outputs, o.scorers, { fitSplit: benchmark.fitSplit, ...(o.onScorerDone ? { onScorerDone: o.onScorerDone } : {}) });
   const rows = evaluation.results.map((s) => ({

@@ -209,10 +209,10 @@ export function fitMahalanobis(
     return { solver: 'cholesky', active, center, whitenedMeans: whiten(meanRows), rank: active.length, whiten, whitenInto, signs };
   }
   solver = 'pinvh';
-  collectGarbage(); // a Cholesky factor that was tried and not kept: D x D
+  collectGarbage(d * d * 8); // a Cholesky factor that was tried and not kept
   // The covariance is not needed again: the eigendecomposition works in its buffer.
   const eig = active.length > 0 ? eigh(reduced, { overwrite: true }) : { values: new Float64Array(0), vectors: matrix(0, 0) };
-  collectGarbage(); // eigh's work space: D x D
+  collectGarbage(d * d * 8); // eigh's work space
   // pinvh's cutoff: rtol = max(M, N) * eps of the *full* D x D covariance; the dropped
   // zero rows only add exact zero eigenvalues, which change neither max|lambda| nor the kept set.
   const kept = active.length > 0 ? pinvhKept(eig.values, d) : [];

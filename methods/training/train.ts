@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { benchmarkTrainingDefaults, releaseFeatures, type Benchmark, type BenchmarkData, type SplitData } from '../../datasets/benchmark.ts';
 import { matrix32, type FloatMatrix } from '../linalg/matrix.ts';
 import type { ModelOutputs, SplitOutputs } from '../outputs.ts';
-import { collectGarbage } from '../memory.ts';
+import { collectGarbage, featureBytes } from '../memory.ts';
 import { Random } from '../random.ts';
 import { FusedAdam } from './adam.ts';
 import { predictionDiscrepancy } from './diagnostics.ts';
@@ -241,6 +241,8 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
 
   const curve: EpochRecord[] = [];
   let best: { epoch: number; acc: number; params: tf.Tensor[] } | undefined;
+  // Each step reads every parameter and its gradient back (FusedAdam): GC_STEPS steps' worth.
+  const stepGarbage = GC_STEPS * 2 * 4 * model.variables.reduce((n, v) => n + v.size, 0);
   const order = Array.from({ length: N }, (_, i) => i);
 
   try {
@@ -261,7 +263,7 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
         for (let r = 0; r < B; r++) if (result.preds[r] === labels[r]) correct++;
         if (result.synthesised) synthesisSteps++;
         spec.onStep?.({ epoch, epochs: cfg.epochs, step: s + 1, steps });
-        if (spec.releaseInputs && (s + 1) % GC_STEPS === 0) collectGarbage();
+        if (spec.releaseInputs && (s + 1) % GC_STEPS === 0) collectGarbage(stepGarbage);
         if ((s + 1) % 64 === 0) await yieldToEventLoop();
       }
 
@@ -290,11 +292,12 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
     batches = undefined;
     const release = async (s: SplitData) => {
       if (!spec.releaseInputs) return;
+      const bytes = featureBytes(Object.values(s.features));
       releaseFeatures(s);
       // From a fresh turn of the event loop: the collector also scans the native stack, where
       // the frames that just read the split may still hold a pointer to its arrays.
       await yieldToEventLoop();
-      collectGarbage();
+      collectGarbage(bytes);
     };
     const wantTrain = spec.trainOutputs !== false;
     if (!wantTrain) await release(data.train);

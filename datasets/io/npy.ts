@@ -11,7 +11,7 @@
 import { oneLine, readRegularFile } from './limits.ts';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { matrix, type Matrix } from '../../methods/linalg/matrix.ts';
+import { matrix, type FloatMatrix, type Matrix } from '../../methods/linalg/matrix.ts';
 
 export type NpyDtype = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
 
@@ -286,6 +286,20 @@ export async function readNpyMatrix(path: string): Promise<Matrix> {
   }
   const [rows, cols] = array.shape as [number, number];
   return matrix(rows, cols, floatData(array, path, '2-D'));
+}
+
+/**
+ * A 2-D float32/float64 array as stored: float32 is not widened (half the memory of a float64
+ * copy; whoever computes with it reads the entries into float64 exactly).
+ */
+export async function readNpyFloatMatrix(path: string): Promise<FloatMatrix> {
+  const array = await readNpy(path);
+  if (array.shape.length !== 2) {
+    throw new NpyFormatError(`${path}: expected a 2-D float array, got shape (${shapeText(array.shape)})`);
+  }
+  if (array.dtype !== 'float32' && array.dtype !== 'float64') throw new NpyFormatError(`${path}: expected a 2-D float32/float64 array, got ${array.dtype}`);
+  const [rows, cols] = array.shape as [number, number];
+  return { rows, cols, data: array.data };
 }
 
 /** A 1-D float32/float64 array as a Float64Array (scores, a bias). */

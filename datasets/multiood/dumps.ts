@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Matrix } from '../../methods/linalg/matrix.ts';
+import type { FloatArray, FloatMatrix } from '../../methods/linalg/matrix.ts';
 import type { FusedHead, ModalitySlice, ModelOutputs, SplitOutputs } from '../../methods/outputs.ts';
-import { readNpyLabels, readNpyMatrix } from '../io/npy.ts';
+import { readNpyFloatMatrix, readNpyLabels } from '../io/npy.ts';
 import { type MultioodDataset, type Setting } from './benchmarks.ts';
 
 /**
@@ -35,15 +35,16 @@ export class DumpError extends Error {
   override readonly name = 'DumpError';
 }
 
-function assertFinite(values: Float64Array, file: string): void {
+function assertFinite(values: FloatArray, file: string): void {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i]!)) throw new DumpError(`${file}: value ${i} is ${values[i]}, expected finite numbers only`);
   }
 }
 
-async function readMatrixFile(path: string): Promise<Matrix> {
+/** Logits and features as the dump stores them (float32 upstream: no float64 copy). */
+async function readMatrixFile(path: string): Promise<FloatMatrix> {
   if (!existsSync(path)) throw new DumpError(`${path}: file not found`);
-  const m = await readNpyMatrix(path);
+  const m = await readNpyFloatMatrix(path);
   assertFinite(m.data, path);
   return m;
 }

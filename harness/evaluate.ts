@@ -81,9 +81,11 @@ export function evaluate(outputs: ModelOutputs, runs: readonly ScorerRun[], opti
     numClasses: outputs.numClasses,
     cache: new Map(),
   };
-  // What a scorer may leave behind: D x D statistics and block copies of the fit features.
+  // What a scorer that fits on whole ID splits may leave behind: D x D statistics and copies of
+  // the fit features (the others read one row or block at a time and leave little).
   const D = outputs.id.test.features.cols;
-  const scorerGarbage = D * D * 8 + (fitSplit ? fitSplit.features.rows * D * 8 : 0);
+  const fitGarbage = D * D * 8 + (fitSplit ? fitSplit.features.rows * D * 8 : 0);
+  const garbageOf = (s: Scorer<any>) => (s.usesFitFeatures || s.usesValFeatures ? fitGarbage : 0);
   const fusedAccuracy = accuracy(rowArgmax(outputs.id.test.logits), labels);
 
   const results: ScorerResult[] = [];
@@ -108,12 +110,12 @@ export function evaluate(outputs: ModelOutputs, runs: readonly ScorerRun[], opti
     } catch (e) {
       if (e instanceof InputError) throw e;
       skipped.push({ scorer: id, reason: oneLine(e) });
-      collectGarbage(scorerGarbage);
+      collectGarbage(garbageOf(run.scorer));
       return;
     }
     results.push(...rows);
     confidences.set(id, confs);
-    collectGarbage(scorerGarbage); // the scorer's fitted statistics and temporaries
+    collectGarbage(garbageOf(run.scorer)); // the scorer's fitted statistics and temporaries
     options.onScorerDone?.(id, (performance.now() - started) / 1000);
   });
   return { results, skipped, confidences };

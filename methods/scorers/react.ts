@@ -4,15 +4,15 @@ import { applyHead, rowArgmax, rowLogSumExp } from '../logits.ts';
 import { defineScorer } from '../scorer.ts';
 import { percentileBySelection } from './select.ts';
 
+/** Query rows clipped per pass (bounds the temporary copy). */
+const CHUNK = 2048;
+
 /**
  * Rectified activations: clip each modality's embedding at that modality's 90th percentile of
  * ID val activations, re-apply the fused head, score by energy. As the benchmark ran it, the
  * percentile is taken over all entries of the modality's slice, and the head is re-applied
  * offline (exact, because the head is linear).
  */
-/** Query rows clipped per pass (bounds the temporary copy). */
-const CHUNK = 2048;
-
 export const react = defineScorer({
   id: 'react',
   title: 'ReAct',

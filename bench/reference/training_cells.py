@@ -42,10 +42,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-DIMS = [2304, 2048]
-C = 25
-B = 16
-RANK = 16
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from training_reference import B, C, DIMS, Adapter, drop_label, hellinger  # noqa: E402
+
 SIZES = {'train': 2074, 'val': 445, 'test': 459, 'ood': 3744}
 EPOCHS = 2
 START_EPOCH = 1
@@ -53,17 +52,6 @@ QUEUE = 65
 NN_K = 3
 ALPHA = 10.0
 EVAL_BATCH = 512
-
-
-class Adapter(nn.Module):
-    def __init__(self, d):
-        super().__init__()
-        self.a = nn.Linear(d, RANK, bias=False)
-        self.b = nn.Linear(RANK, d, bias=False)
-        nn.init.zeros_(self.b.weight)
-
-    def forward(self, x):
-        return F.relu(x + self.b(F.relu(self.a(x))))
 
 
 class Model(nn.Module):
@@ -77,18 +65,6 @@ class Model(nn.Module):
     def forward(self, xs):
         z = [self.dropout(e(x)) for e, x in zip(self.enc, xs)]
         return self.fused(torch.cat(z, dim=1)), [h(zk) for h, zk in zip(self.heads, z)], z
-
-
-def hellinger(p, q):
-    p = torch.clamp(p, min=1e-6)
-    q = torch.clamp(q, min=1e-6)
-    return (torch.sqrt(torch.sum((torch.sqrt(p) - torch.sqrt(q)) ** 2, dim=-1)) / 2 ** 0.5).mean()
-
-
-def drop_label(logits, labels):
-    keep = torch.ones_like(logits, dtype=torch.bool)
-    keep[torch.arange(len(labels)), labels] = False
-    return logits[keep].view(len(labels), -1)
 
 
 def norm_entropy(logits):

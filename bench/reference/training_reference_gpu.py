@@ -24,20 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from training_reference import C, DIMS, HIDDEN, WARMUP, drop_label, hellinger  # noqa: E402
-
-RANK = 16
-
-
-class Adapter(nn.Module):
-    def __init__(self, d):
-        super().__init__()
-        self.a = nn.Linear(d, RANK, bias=False)
-        self.b = nn.Linear(RANK, d, bias=False)
-        nn.init.zeros_(self.b.weight)
-
-    def forward(self, x):
-        return F.relu(x + self.b(F.relu(self.a(x))))
+from training_reference import C, DIMS, HIDDEN, WARMUP, Adapter, a2d_step  # noqa: E402
 
 
 class Model(nn.Module):
@@ -76,14 +63,7 @@ def measure(device, encoder, batch, steps):
     for _ in range(steps):
         idx = torch.randint(0, rows, (batch,), device=device)
         xs = [d[idx] for d in data]
-        y = labels[idx]
-        fused, uni = model(xs)
-        cls = (F.cross_entropy(fused, y) + sum(F.cross_entropy(u, y) for u in uni)) / (len(uni) + 1)
-        a2d = -hellinger(F.softmax(drop_label(uni[0], y), dim=1), F.softmax(drop_label(uni[1], y), dim=1))
-        loss = cls + 1.0 * a2d
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        loss = a2d_step(model, opt, xs, labels[idx])
         sync(device)  # a step is done when its kernels are, as a read-back ends a tfjs step
         times.append(time.perf_counter())
     timed = len(times) - 1 - WARMUP

@@ -1,11 +1,43 @@
 import { z } from 'zod';
-import { matrix, type FloatMatrix, type Matrix } from '../linalg/matrix.ts';
+import { matrix, type FloatArray, type FloatMatrix, type Matrix } from '../linalg/matrix.ts';
 import type { FusedHead, ModalitySlice } from '../outputs.ts';
 import { transpose } from '../linalg/gemm.ts';
 import { rowArgmax, rowLogSumExp } from '../logits.ts';
 import { roundHalfEven } from '../percentile.ts';
 import { defineScorer } from '../scorer.ts';
 import { selectInPlace, zeroSign } from './select.ts';
+
+/** Entries kept of an n-wide slice: k = n - round(p/100 * n); none kept is an error. */
+function keptCount(s: ModalitySlice, pct: number): number {
+  const n = s.end - s.start;
+  const k = n - roundHalfEven((n * pct) / 100);
+  if (k <= 0) throw new Error(`ash: percentile ${pct} keeps no entry of the ${n}-wide "${s.name}" slice`);
+  return k;
+}
+
+/**
+ * ASH-B's choice on one slice: the k largest of `values` are kept (among equal values at the
+ * cut-off, the lower index), each set to fill = (sum of all entries) / k. Calls keep(j) for every
+ * kept index in ascending order and returns fill. `scratch` holds at least values.length entries.
+ * The cut-off is the (n - k)-th order statistic; selection finds it without sorting the row (a
+ * NaN row keeps the sort, whose NaN-last order the selection does not reproduce).
+ */
+function shapeSlice(values: FloatArray, k: number, scratch: Float64Array, keep: (j: number) => void): number {
+  const n = values.length;
+  let sum = 0;
+  for (let j = 0; j < n; j++) sum += values[j]!;
+  const sorted = scratch.subarray(0, n);
+  sorted.set(values);
+  const cutoff = Number.isNaN(sum) ? sorted.sort()[n - k]! : zeroSign(sorted, n - k, selectInPlace(sorted, n - k));
+  let aboveCutoff = 0;
+  for (let j = 0; j < n; j++) if (values[j]! > cutoff) aboveCutoff++;
+  let tiesToKeep = k - aboveCutoff;
+  for (let j = 0; j < n; j++) {
+    const v = values[j]!;
+    if (v > cutoff || (v === cutoff && tiesToKeep-- > 0)) keep(j);
+  }
+  return sum / k;
+}
 
 /**
  * ASH-B on each modality slice of n entries: keep the k = n - round(p/100 * n) largest, set each
@@ -14,28 +46,15 @@ import { selectInPlace, zeroSign } from './select.ts';
  */
 export function ashBinarize(features: FloatMatrix, slices: readonly ModalitySlice[], pct: number): Matrix {
   const out = matrix(features.rows, features.cols);
+  const scratch = new Float64Array(features.cols);
+  const kept: number[] = [];
   for (const s of slices) {
-    const n = s.end - s.start;
-    const k = n - roundHalfEven((n * pct) / 100);
-    if (k <= 0) throw new Error(`ash: percentile ${pct} keeps no entry of the ${n}-wide "${s.name}" slice`);
-    const sorted = new Float64Array(n);
+    const k = keptCount(s, pct);
     for (let i = 0; i < features.rows; i++) {
       const base = i * features.cols + s.start;
-      const values = features.data.subarray(base, base + n);
-      let sum = 0;
-      for (let j = 0; j < n; j++) sum += values[j]!;
-      sorted.set(values);
-      // The cut-off is the (n - k)-th order statistic; selection finds it without sorting the row
-      // (a NaN row keeps the sort, whose NaN-last order the selection does not reproduce).
-      const cutoff = Number.isNaN(sum) ? sorted.sort()[n - k]! : zeroSign(sorted, n - k, selectInPlace(sorted, n - k));
-      let aboveCutoff = 0;
-      for (let j = 0; j < n; j++) if (values[j]! > cutoff) aboveCutoff++;
-      let tiesToKeep = k - aboveCutoff;
-      const fill = sum / k;
-      for (let j = 0; j < n; j++) {
-        const v = values[j]!;
-        if (v > cutoff || (v === cutoff && tiesToKeep-- > 0)) out.data[base + j] = fill;
-      }
+      kept.length = 0;
+      const fill = shapeSlice(features.data.subarray(base, base + s.end - s.start), k, scratch, (j) => kept.push(j));
+      for (const j of kept) out.data[base + j] = fill;
     }
   }
   return out;
@@ -54,36 +73,21 @@ export function ashLogits(features: FloatMatrix, slices: readonly ModalitySlice[
   if (head.weight.cols !== cols) throw new Error(`applyHead: features have ${cols} columns, the head expects ${head.weight.cols}`);
   const wt = transpose(head.weight).data; // D x C: column j of W is the contiguous run wt[j * c ..]
   const out = matrix(rows, c);
-  const sorted = new Float64Array(cols);
+  const scratch = new Float64Array(cols);
   const acc = new Float64Array(c);
+  const ks = rows === 0 ? [] : slices.map((s) => keptCount(s, pct)); // (an empty split never checked the slices)
   for (let i = 0; i < rows; i++) {
     const o = i * c;
     for (let q = 0; q < c; q++) out.data[o + q] = head.bias[q]!;
-    for (const s of slices) {
-      const n = s.end - s.start;
-      const k = n - roundHalfEven((n * pct) / 100);
-      if (k <= 0) throw new Error(`ash: percentile ${pct} keeps no entry of the ${n}-wide "${s.name}" slice`);
+    slices.forEach((s, si) => {
       const base = i * cols + s.start;
-      const values = features.data.subarray(base, base + n);
-      let sum = 0;
-      for (let j = 0; j < n; j++) sum += values[j]!;
-      const scratch = sorted.subarray(0, n);
-      scratch.set(values);
-      const cutoff = Number.isNaN(sum) ? scratch.sort()[n - k]! : zeroSign(scratch, n - k, selectInPlace(scratch, n - k));
-      let aboveCutoff = 0;
-      for (let j = 0; j < n; j++) if (values[j]! > cutoff) aboveCutoff++;
-      let tiesToKeep = k - aboveCutoff;
-      const fill = sum / k;
       acc.fill(0);
-      for (let j = 0; j < n; j++) {
-        const v = values[j]!;
-        if (v > cutoff || (v === cutoff && tiesToKeep-- > 0)) {
-          const w = (s.start + j) * c;
-          for (let q = 0; q < c; q++) acc[q]! += wt[w + q]!;
-        }
-      }
+      const fill = shapeSlice(features.data.subarray(base, base + s.end - s.start), ks[si]!, scratch, (j) => {
+        const w = (s.start + j) * c;
+        for (let q = 0; q < c; q++) acc[q]! += wt[w + q]!;
+      });
       for (let q = 0; q < c; q++) out.data[o + q]! += fill * acc[q]!;
-    }
+    });
   }
   return out;
 }

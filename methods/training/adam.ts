@@ -9,6 +9,50 @@ export interface AdamOptions {
 }
 
 /**
+ * torch.optim.Adam's hyper-parameters with its defaults, the update count and the per-parameter
+ * step counts (torch counts a parameter's steps only when it had a gradient): what Adam and
+ * FusedAdam share.
+ */
+abstract class AdamSchedule {
+  readonly lr: number;
+  readonly weightDecay: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  private t = 0;
+  private readonly steps = new Map<tf.Variable, number>();
+
+  constructor(readonly params: readonly tf.Variable[], o: AdamOptions) {
+    this.lr = o.lr ?? 1e-3;
+    this.weightDecay = o.weightDecay ?? 0;
+    this.beta1 = o.beta1 ?? 0.9;
+    this.beta2 = o.beta2 ?? 0.999;
+    this.eps = o.eps ?? 1e-8;
+    for (const p of params) this.steps.set(p, 0);
+  }
+
+  /** Updates taken so far. */
+  get step(): number {
+    return this.t;
+  }
+
+  protected countUpdate(): void {
+    this.t += 1;
+  }
+
+  /** Advances p's step count t; returns sqrt(1 - beta2^t) and the step -lr / (1 - beta1^t). */
+  protected biasCorrections(p: tf.Variable): { readonly bc2: number; readonly negStep: number } {
+    const t = this.steps.get(p)! + 1;
+    this.steps.set(p, t);
+    return { bc2: Math.sqrt(1 - this.beta2 ** t), negStep: -this.lr / (1 - this.beta1 ** t) };
+  }
+
+  protected clearSteps(): void {
+    this.steps.clear();
+  }
+}
+
+/**
  * Adam exactly as torch.optim.Adam (amsgrad off, the single-tensor path) computes it, weight
  * decay included as PyTorch's Adam does it (L2 added to the gradient, not decoupled as in AdamW;
  * tfjs's AdamOptimizer has no weight decay at all):
@@ -18,34 +62,16 @@ export interface AdamOptions {
  *
  * in that order of operations, so float32 results track torch's to rounding.
  */
-export class Adam {
-  readonly lr: number;
-  readonly weightDecay: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  private t = 0;
-  /** Per-parameter step counts: torch counts a parameter's steps only when it had a gradient. */
-  private readonly steps = new Map<tf.Variable, number>();
+export class Adam extends AdamSchedule {
   private readonly m = new Map<tf.Variable, tf.Tensor>();
   private readonly v = new Map<tf.Variable, tf.Tensor>();
 
-  constructor(readonly params: readonly tf.Variable[], o: AdamOptions = {}) {
-    this.lr = o.lr ?? 1e-3;
-    this.weightDecay = o.weightDecay ?? 0;
-    this.beta1 = o.beta1 ?? 0.9;
-    this.beta2 = o.beta2 ?? 0.999;
-    this.eps = o.eps ?? 1e-8;
+  constructor(params: readonly tf.Variable[], o: AdamOptions = {}) {
+    super(params, o);
     for (const p of params) {
       this.m.set(p, tf.zerosLike(p));
       this.v.set(p, tf.zerosLike(p));
-      this.steps.set(p, 0);
     }
-  }
-
-  /** Updates taken so far. */
-  get step(): number {
-    return this.t;
   }
 
   /**
@@ -55,7 +81,7 @@ export class Adam {
    * advance either). The gradients are not disposed here.
    */
   update(grads: tf.NamedTensorMap): void {
-    this.t += 1;
+    this.countUpdate();
     tf.tidy(() => {
       const b1 = tf.scalar(this.beta1);
       const oneMinusB1 = tf.scalar(1 - this.beta1);
@@ -66,10 +92,9 @@ export class Adam {
       for (const p of this.params) {
         let g = grads[p.name];
         if (!g) continue;
-        const t = this.steps.get(p)! + 1;
-        this.steps.set(p, t);
-        const bc2 = tf.scalar(Math.sqrt(1 - this.beta2 ** t));
-        const negStep = tf.scalar(-this.lr / (1 - this.beta1 ** t));
+        const c = this.biasCorrections(p);
+        const bc2 = tf.scalar(c.bc2);
+        const negStep = tf.scalar(c.negStep);
         if (this.weightDecay !== 0) g = tf.add(g, tf.mul(p, wd));
         const m = tf.add(tf.mul(this.m.get(p)!, b1), tf.mul(g, oneMinusB1));
         const v = tf.add(tf.mul(this.v.get(p)!, b2), tf.mul(tf.mul(g, g), oneMinusB2));
@@ -88,7 +113,7 @@ export class Adam {
     for (const t of this.v.values()) t.dispose();
     this.m.clear();
     this.v.clear();
-    this.steps.clear();
+    this.clearSteps();
   }
 }
 
@@ -104,28 +129,16 @@ export class Adam {
  * identical (adam.test.ts, replicas.test.ts). Per-parameter step counts as Adam (torch): a
  * parameter without a gradient is skipped and its step count does not advance.
  */
-export class FusedAdam {
-  readonly lr: number;
-  readonly weightDecay: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  private t = 0;
-  private readonly steps = new Map<tf.Variable, number>();
+export class FusedAdam extends AdamSchedule {
   private readonly m = new Map<tf.Variable, Float32Array>();
   private readonly v = new Map<tf.Variable, Float32Array>();
   private readonly scratch = new Map<tf.Variable, Float32Array>();
 
-  constructor(readonly params: readonly tf.Variable[], o: AdamOptions = {}) {
-    this.lr = o.lr ?? 1e-3;
-    this.weightDecay = o.weightDecay ?? 0;
-    this.beta1 = o.beta1 ?? 0.9;
-    this.beta2 = o.beta2 ?? 0.999;
-    this.eps = o.eps ?? 1e-8;
+  constructor(params: readonly tf.Variable[], o: AdamOptions = {}) {
+    super(params, o);
     for (const p of params) {
       this.m.set(p, new Float32Array(p.size));
       this.v.set(p, new Float32Array(p.size));
-      this.steps.set(p, 0);
     }
   }
 
@@ -135,13 +148,9 @@ export class FusedAdam {
     return buf;
   }
 
-  get step(): number {
-    return this.t;
-  }
-
   /** One update, as Adam.update (the gradients are not disposed here). */
   update(grads: tf.NamedTensorMap): void {
-    this.t += 1;
+    this.countUpdate();
     const f = Math.fround;
     // Adam's tf.scalar constants, i.e. the float32 roundings of the float64 values
     const b1 = f(this.beta1);
@@ -154,10 +163,9 @@ export class FusedAdam {
     for (const p of this.params) {
       const grad = grads[p.name];
       if (!grad) continue;
-      const t = this.steps.get(p)! + 1;
-      this.steps.set(p, t);
-      const bc2 = f(Math.sqrt(1 - this.beta2 ** t));
-      const negStep = f(-this.lr / (1 - this.beta1 ** t));
+      const c = this.biasCorrections(p);
+      const bc2 = f(c.bc2);
+      const negStep = f(c.negStep);
       const g = grad.dataSync() as Float32Array;
       const x = p.dataSync() as Float32Array;
       const m = this.m.get(p)!;
@@ -185,6 +193,6 @@ export class FusedAdam {
     this.m.clear();
     this.v.clear();
     this.scratch.clear();
-    this.steps.clear();
+    this.clearSteps();
   }
 }

@@ -13,7 +13,8 @@
 # 3. bench/gpu-check.ts: training samples/s of the video+flow model (2304 + 2048, C = 25, batch 16)
 #    on webgpu and wasm, and KNN's product at D = 4352 on the scorers' wasm kernel and on webgpu.
 # Budget: under 5 minutes (each step has its own timeout; GPU_CHECK_BUDGET, default 290 s, bounds
-# the benchmark's end; GPU_CHECK_STEPS sets its --steps, default 60). Writes one JSON even when a step fails. For a machine with no Node or Bun at
+# the benchmark's end; GPU_CHECK_STEPS sets its --steps, default 60; GPU_CHECK_BATCHES its
+# --batches, default 16,256). Writes one JSON even when a step fails. For a machine with no Node or Bun at
 # all: scripts/pack-gpu-check.sh packs this check, Bun included, into gpu-pack/ (gpu-pack/run.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -61,7 +62,7 @@ echo "gpu-check: correctness test rc $GPU_CHECK_TEST_RC: $GPU_CHECK_TEST_SUMMARY
 # --- 3. benchmark --------------------------------------------------------------------------------
 left=$(( ${GPU_CHECK_BUDGET:-290} - ($(date +%s) - start) ))
 [ "$left" -gt 30 ] || left=30
-timeout "$left" "$BUN" bench/gpu-check.ts ${GPU_CHECK_STEPS:+--steps "$GPU_CHECK_STEPS"} --out "$OUTDIR/gpu-check.json" >/dev/null 2>"$OUTDIR/gpu-check-bench.log"
+timeout "$left" "$BUN" bench/gpu-check.ts ${GPU_CHECK_STEPS:+--steps "$GPU_CHECK_STEPS"} ${GPU_CHECK_BATCHES:+--batches "$GPU_CHECK_BATCHES"} --out "$OUTDIR/gpu-check.json" >/dev/null 2>"$OUTDIR/gpu-check-bench.log"
 rc=$?
 tail -5 "$OUTDIR/gpu-check-bench.log" >&2
 if [ "$rc" != 0 ] || [ ! -s "$OUTDIR/gpu-check.json" ]; then

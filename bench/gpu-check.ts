@@ -1,7 +1,7 @@
 /**
  * Benchmark (not a test): --backend webgpu against --backend wasm, for bench/gpu-check.sh.
  *
- *   bun bench/gpu-check.ts [--steps 60] [--gemm-rows 4096] [--gemm-fit 8192] [--out FILE]
+ *   bun bench/gpu-check.ts [--steps 60] [--batches 16,256] [--gemm-rows 4096] [--gemm-fit 8192] [--out FILE]
  *   (gemm default 4096 x 8192, or 1024 x 2048 on a software adapter)
  *
  * 1. Training throughput (samples/s) of the MultiOOD video+flow model at 2304 + 2048 inputs,
@@ -11,6 +11,8 @@
  *    not change the fused head.) Then the batched trainer (methods/training/replicas.ts): the
  *    recipes of one seed (baseline, A2D, A2D + NP-Mix, adapter) as replicas of one loop;
  *    samples/s there counts each replica's samples (steps x batch x 3).
+ *    Then the adapter A2D cell at each larger batch of --batches (30 steps, not the paper's
+ *    batch 16): where per-kernel launch cost stops bounding the GPU, if it ever does.
  * 2. The heavy part of the scorer sweep, KNN's float32 product C = A·Bᵀ at Kinetics-600 width
  *    (D = 4352): the scorers' own kernel (methods/compute: wasm SIMD, one worker per core) against
  *    tf.matMul(a, b, false, true) on webgpu (upload, product and read-back included), with the
@@ -35,18 +37,23 @@ import { trainReplicas } from '../methods/training/replicas.ts';
 const { values: args } = parseArgs({
   options: {
     steps: { type: 'string', default: '60' },
+    batches: { type: 'string', default: '16,256' },
     'gemm-rows': { type: 'string' },
     'gemm-fit': { type: 'string' },
     out: { type: 'string' },
   },
 });
 const STEPS = Number(args.steps);
+/** batch sizes beyond the paper's 16 at which the adapter A2D cell is also timed */
+const LARGE_BATCHES = args.batches.split(',').filter(Boolean).map(Number).filter((b) => b !== BATCH);
+const LARGE_BATCH_STEPS = 30;
 const WARMUP = 10;
 
 
 interface TrainingMeasurement {
   backend: string;
   encoder: Encoder;
+  batch: number;
   /** trainReplicas: the recipes trained as replicas of one loop (absent: trainModel, A2D alone) */
   replicas?: string[];
   samplesPerSecond: number;
@@ -71,23 +78,23 @@ async function measureReplicas(backend: 'webgpu' | 'wasm', bench: ReturnType<typ
   const seconds = (times.at(-1)! - times[WARMUP]!) / 1000;
   tf.disposeVariables();
   return {
-    backend, encoder: 'adapter', replicas: REPLICA_RECIPES, samplesPerSecond: (timed * BATCH * REPLICA_RECIPES.length) / seconds,
+    backend, encoder: 'adapter', batch: BATCH, replicas: REPLICA_RECIPES, samplesPerSecond: (timed * BATCH * REPLICA_RECIPES.length) / seconds,
     msPerStep: (seconds * 1000) / timed, timedSteps: timed, logits: r[1]!.outputs.id.test.logits.data,
   };
 }
 
-async function measureTraining(backend: 'webgpu' | 'wasm', encoder: Encoder, bench: ReturnType<typeof benchData>): Promise<TrainingMeasurement> {
+async function measureTraining(backend: 'webgpu' | 'wasm', encoder: Encoder, bench: ReturnType<typeof benchData>, batch = BATCH): Promise<TrainingMeasurement> {
   await initBackend(backend);
   const times: number[] = [];
   const r = await trainModel(bench.data, {
     benchmark: bench.benchmark, modalities: ['video', 'flow'], recipe: recipeById('a2d')!, seed: 0,
-    overrides: encoder === 'mlp' ? { encoder, hidden: 128 } : { encoder }, trainOutputs: false,
+    overrides: { ...(encoder === 'mlp' ? { encoder, hidden: 128 } : { encoder }), batchSize: batch }, trainOutputs: false,
     onStep: () => times.push(performance.now()),
   });
   const timed = times.length - 1 - WARMUP;
   const seconds = (times.at(-1)! - times[WARMUP]!) / 1000;
   tf.disposeVariables();
-  return { backend, encoder, samplesPerSecond: (timed * BATCH) / seconds, msPerStep: (seconds * 1000) / timed, timedSteps: timed, logits: r.outputs.id.test.logits.data };
+  return { backend, encoder, batch, samplesPerSecond: (timed * batch) / seconds, msPerStep: (seconds * 1000) / timed, timedSteps: timed, logits: r.outputs.id.test.logits.data };
 }
 
 async function measureGemm(rows: number, fit: number, dim: number) {
@@ -158,6 +165,19 @@ if (typeof info.webgpu === 'object') {
     }
     results[`logitsMaxAbsDiff_${encoder}`] = d;
     process.stderr.write(`training ${encoder}: webgpu ${gpu.samplesPerSecond.toFixed(0)} samples/s, wasm ${cpu.samplesPerSecond.toFixed(0)} samples/s, max |Δ logits| ${d.toExponential(2)}\n`);
+  }
+  for (const batch of LARGE_BATCHES) {
+    const large = benchData(LARGE_BATCH_STEPS, batch);
+    const gpu = await measureTraining('webgpu', 'adapter', large, batch);
+    const cpu = await measureTraining('wasm', 'adapter', large, batch);
+    let d = 0;
+    for (let i = 0; i < gpu.logits!.length; i++) d = Math.max(d, Math.abs(gpu.logits![i]! - cpu.logits![i]!));
+    for (const m of [gpu, cpu]) {
+      delete m.logits;
+      training.push(m);
+    }
+    results[`logitsMaxAbsDiff_adapter_batch${batch}`] = d;
+    process.stderr.write(`training adapter, batch ${batch}: webgpu ${gpu.samplesPerSecond.toFixed(0)} samples/s, wasm ${cpu.samplesPerSecond.toFixed(0)} samples/s, max |Δ logits| ${d.toExponential(2)}\n`);
   }
   results.training = training;
   // a software adapter (lavapipe) does ~1.5 GFLOP/s: keep its product small

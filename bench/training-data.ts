@@ -7,10 +7,10 @@ export const DIMS = [2304, 2048];
 export const CLASSES = 25;
 export const BATCH = 16;
 
-/** Gaussian class clusters at MultiOOD width, enough rows for `steps` batches (bench/training.ts, bench/gpu-check.ts). */
-export function benchData(steps: number): { benchmark: Benchmark; data: BenchmarkData } {
+/** Gaussian class clusters at MultiOOD width, enough rows for `steps` batches of `batch` rows (bench/training.ts, bench/gpu-check.ts). */
+export function benchData(steps: number, batch = BATCH): { benchmark: Benchmark; data: BenchmarkData } {
   const rng = new Random(11);
-  const rows = steps * BATCH;
+  const rows = steps * batch;
   const means = DIMS.map((d) => Array.from({ length: CLASSES }, () => Float32Array.from({ length: d }, () => rng.normal())));
   const split = (n: number) => {
     const labels = Int32Array.from({ length: n }, (_, i) => i % CLASSES);

@@ -98,8 +98,9 @@ cat >"$PACK/run.sh" <<'RUN'
 # 1. unpacks Bun and the project into a temporary folder, removed at the end (GPU_PACK_WORK to
 #    choose a folder, which is kept)
 # 2. Vulkan: uses the system's libvulkan.so.1, or else the carried loader (debs/, unpacked there
-#    with dpkg -x, put on LD_LIBRARY_PATH; GPU_PACK_CARRIED_VULKAN=1 forces it); points
-#    VK_DRIVER_FILES at NVIDIA's ICD when none is set and one is found
+#    with dpkg -x, put on LD_LIBRARY_PATH; GPU_PACK_CARRIED_VULKAN=1 forces it); when no
+#    VK_DRIVER_FILES is set, points it at a manifest naming NVIDIA's libEGL_nvidia.so.0 (headless),
+#    else at NVIDIA's own manifest
 # 3. bench/gpu-check.sh with the carried Bun: harness/webgpu.test.ts (webgpu vs wasm, same seed),
 #    then bench/gpu-check.ts (training samples/s on webgpu and wasm, KNN product)
 # 4. bench/reference/training_reference_gpu.py: the same training cells in PyTorch (CUDA if
@@ -161,6 +162,22 @@ else
   GPU_PACK_LOADER="system"
 fi
 for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do [ -d "$d" ] && export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$d"; done
+# NVIDIA's stock manifest names libGLX_nvidia.so.0, whose Vulkan entry point returns no
+# vkCreateInstance on a headless machine (no X server; seen on the H200 container: "Could not get
+# 'vkCreateInstance' via 'vk_icdGetInstanceProcAddr'"). The same driver's EGL library exports the
+# same ICD entry points without needing a display, so a manifest naming it is written and preferred.
+egl_icd() {
+  local d l; l="$(ldconfig -p 2>/dev/null)"
+  for d in /usr/local/nvidia/lib64 /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib; do
+    [ -e "$d/libEGL_nvidia.so.0" ] && { echo "$d/libEGL_nvidia.so.0"; return; }
+  done
+  sed -n 's/.*libEGL_nvidia\.so\.0 .*=> \(.*\)$/\1/p' <<<"$l" | head -1
+}
+if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -n "$(egl_icd)" ]; then
+  printf '{"file_format_version":"1.0.1","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' "$(egl_icd)" >"$WORK/nvidia_egl_icd.json"
+  export VK_DRIVER_FILES="$WORK/nvidia_egl_icd.json" VK_ICD_FILENAMES="$WORK/nvidia_egl_icd.json"
+  say "Vulkan driver: NVIDIA's ICD through $(egl_icd) (headless EGL; the GLX manifest needs a display)"
+fi
 if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ]; then
   for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.x86_64.json; do
     if [ -f "$icd" ]; then export VK_DRIVER_FILES="$icd" VK_ICD_FILENAMES="$icd"; break; fi
@@ -192,7 +209,7 @@ GPU_PACK_SECONDS=$(( $(date +%s) - start )) timeout 20 "$BUN" -e '
   const read = async (f) => { try { return await Bun.file(`${dir}/${f}`).json(); } catch (e) { return { error: `${f}: ${String(e).split("\n")[0]}` }; } };
   const tfjs = await read("gpu-check.json"), torch = await read("torch-gpu.json");
   const rows = [];
-  for (const t of tfjs.training ?? []) rows.push({ engine: `tfjs ${t.backend}`, cell: t.replicas ? `${t.replicas.join(" + ")} (trainReplicas)` : "a2d", encoder: t.encoder, batch: tfjs.batch, samplesPerSecond: t.samplesPerSecond, msPerStep: t.msPerStep });
+  for (const t of tfjs.training ?? []) rows.push({ engine: `tfjs ${t.backend}`, cell: t.replicas ? `${t.replicas.join(" + ")} (trainReplicas)` : "a2d", encoder: t.encoder, batch: t.batch ?? tfjs.batch, samplesPerSecond: t.samplesPerSecond, msPerStep: t.msPerStep });
   for (const t of torch.training ?? []) rows.push({ engine: `torch ${torch.device}`, cell: "a2d", encoder: t.encoder, batch: t.batch, samplesPerSecond: t.samplesPerSecond, msPerStep: t.msPerStep });
   const gpu = tfjs.backends?.webgpu;
   const out = {

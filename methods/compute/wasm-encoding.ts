@@ -42,5 +42,6 @@ export function vector(items: number[][]): number[] {
 
 /** Value types. */
 export const I32 = 0x7f;
+export const F32 = 0x7d;
 export const F64 = 0x7c;
 export const V128 = 0x7b;

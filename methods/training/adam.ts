@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { adamRange, HeapAdam, type AdamScalars } from './adam-heap.ts';
 
 export interface AdamOptions {
   readonly lr?: number;
@@ -118,71 +119,64 @@ export class Adam extends AdamSchedule {
 }
 
 /**
- * The same update as Adam, bit for bit, as one fused pass per parameter in JavaScript: the
- * gradient and the parameter are read back, m and v live in Float32Arrays, and the new parameter is
- * uploaded and assigned. Adam's ~13 element-wise kernels per parameter each stream the whole
- * tensor through memory (≈150 bytes moved per parameter entry and step, plus 15-25 µs launch
- * overhead per kernel under Bun); the fused loop reads and writes each entry once. Every
- * operation is rounded to float32 (Math.fround) in Adam's order with Adam's float32 scalars; for
- * +, -, ·, / and √, rounding the float64 result of float32 operands gives the correctly rounded
- * float32 result, which is what the wasm and cpu kernels compute, so the parameters come out
- * identical (adam.test.ts, replicas.test.ts). Per-parameter step counts as Adam (torch): a
- * parameter without a gradient is skipped and its step count does not advance.
+ * The same update as Adam, bit for bit, as one fused pass per parameter. Adam's ~13 element-wise
+ * kernels per parameter each stream the whole tensor through memory (≈150 bytes moved per
+ * parameter entry and step, plus 15-25 µs launch overhead per kernel under Bun); the fused pass
+ * reads and writes each entry once.
+ *  - On the wasm backend (HeapAdam, adam-heap.ts): m and v are float32 tensors in the backend's
+ *    memory and one f32x4 pass reads parameter and gradient where they lie, updates m and v in
+ *    place and writes the new parameter into a fresh tensor; nothing is copied in or out.
+ *  - Elsewhere (cpu, webgpu): the gradient and the parameter are read back, m and v live in
+ *    Float32Arrays, the pass runs in JavaScript (adamRange) and the new value is uploaded and
+ *    assigned.
+ * Both paths round every operation to float32 in Adam's order with Adam's float32 scalars, so the
+ * parameters come out identical to Adam's (adam.test.ts, replicas.test.ts). Per-parameter step
+ * counts as Adam (torch): a parameter without a gradient is skipped and its step count does not
+ * advance. The backend is the one current at construction; updating on another one is refused.
  */
 export class FusedAdam extends AdamSchedule {
-  private readonly m = new Map<tf.Variable, Float32Array>();
-  private readonly v = new Map<tf.Variable, Float32Array>();
-  private readonly scratch = new Map<tf.Variable, Float32Array>();
+  private readonly heap = HeapAdam.forCurrentBackend();
+  private readonly backendName = tf.getBackend();
+  private readonly m = new Map<tf.Variable, Float32Array | tf.Tensor>();
+  private readonly v = new Map<tf.Variable, Float32Array | tf.Tensor>();
 
   constructor(params: readonly tf.Variable[], o: AdamOptions = {}) {
     super(params, o);
     for (const p of params) {
-      this.m.set(p, new Float32Array(p.size));
-      this.v.set(p, new Float32Array(p.size));
+      // kept: a caller's tf.tidy must not free the moments' storage
+      this.m.set(p, this.heap ? tf.keep(tf.zeros(p.shape, 'float32')) : new Float32Array(p.size));
+      this.v.set(p, this.heap ? tf.keep(tf.zeros(p.shape, 'float32')) : new Float32Array(p.size));
     }
-  }
-
-  private scratchFor(p: tf.Variable): Float32Array {
-    let buf = this.scratch.get(p);
-    if (!buf) this.scratch.set(p, (buf = new Float32Array(p.size)));
-    return buf;
   }
 
   /** One update, as Adam.update (the gradients are not disposed here). */
   update(grads: tf.NamedTensorMap): void {
+    if (tf.getBackend() !== this.backendName || (this.heap && !this.heap.current)) {
+      throw new Error(`FusedAdam: made on the ${this.backendName} backend, updated on ${tf.getBackend()}`);
+    }
     this.countUpdate();
     const f = Math.fround;
     // Adam's tf.scalar constants, i.e. the float32 roundings of the float64 values
-    const b1 = f(this.beta1);
-    const oneMinusB1 = f(1 - this.beta1);
-    const b2 = f(this.beta2);
-    const oneMinusB2 = f(1 - this.beta2);
-    const wd = f(this.weightDecay);
-    const eps = f(this.eps);
-    const decay = this.weightDecay !== 0;
+    const constants = {
+      b1: f(this.beta1), oneMinusB1: f(1 - this.beta1), b2: f(this.beta2), oneMinusB2: f(1 - this.beta2),
+      wd: f(this.weightDecay), eps: f(this.eps), decay: this.weightDecay !== 0,
+    };
     for (const p of this.params) {
       const grad = grads[p.name];
       if (!grad) continue;
       const c = this.biasCorrections(p);
-      const bc2 = f(c.bc2);
-      const negStep = f(c.negStep);
-      const g = grad.dataSync() as Float32Array;
-      const x = p.dataSync() as Float32Array;
+      const s: AdamScalars = { ...constants, bc2: f(c.bc2), negStep: f(c.negStep) };
       const m = this.m.get(p)!;
       const v = this.v.get(p)!;
-      // The wasm backend copies the values into its heap at once, so one buffer per parameter
-      // serves every step; others (cpu, webgpu) may keep the array they are given as storage.
-      const out = tf.getBackend() === 'wasm' ? this.scratchFor(p) : new Float32Array(x.length);
-      for (let i = 0; i < x.length; i++) {
-        const xi = x[i]!;
-        const gi = decay ? f(g[i]! + f(xi * wd)) : g[i]!;
-        const mi = f(f(m[i]! * b1) + f(gi * oneMinusB1));
-        const vi = f(f(v[i]! * b2) + f(f(gi * gi) * oneMinusB2));
-        const denom = f(f(f(Math.sqrt(vi)) / bc2) + eps);
-        m[i] = mi;
-        v[i] = vi;
-        out[i] = f(xi + f(f(mi / denom) * negStep));
+      if (this.heap) {
+        this.heap.update(p, grad, m as tf.Tensor, v as tf.Tensor, s);
+        continue;
       }
+      const g = grad.dataSync() as Float32Array;
+      const x = p.dataSync() as Float32Array;
+      // cpu and webgpu may keep the array they are given as the tensor's storage: a fresh one
+      const out = new Float32Array(x.length);
+      adamRange(x.length, s, x, 0, g, 0, m as Float32Array, 0, v as Float32Array, 0, out, 0);
       const next = tf.tensor(out, p.shape, 'float32');
       p.assign(next);
       next.dispose();
@@ -190,9 +184,9 @@ export class FusedAdam extends AdamSchedule {
   }
 
   dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) if (!(t instanceof Float32Array)) t.dispose();
     this.m.clear();
     this.v.clear();
-    this.scratch.clear();
     this.clearSteps();
   }
 }

@@ -3,9 +3,10 @@
  * benchmark's dimensions (inputs 2304 + 2048, C = 25, batch 16, the A2D loss: per-modality CE
  * average + Hellinger A2D, Adam lr 1e-4 / wd 1e-4, dropout 0.5), for
  *   - each TensorFlow.js backend available here (wasm, cpu),
- *   - identity encoders (ready-made embeddings, as upstream's dumps) and MLP encoders (hidden 128),
+ *   - adapter encoders (rank 16, the default on feature folders) and MLP encoders (hidden 128);
+ *     identity encoders are left out, the harness refuses A2D with them (nothing shared trains),
  *   - the explicit-transpose custom-gradient dense layer and tf's own matMul gradient,
- *   - A2D + NP-Mix with outlier synthesis on (wasm, identity, custom gradient),
+ *   - A2D + NP-Mix with outlier synthesis on (wasm, adapter, custom gradient),
  * the same architecture and loss in PyTorch on the CPU (bench/reference/training_reference.py,
  * with torch.set_num_threads(1) and with torch's default threads), and the grid throughput with
  * one Bun Worker per core training concurrently.
@@ -37,7 +38,7 @@ import { Random } from '../methods/random.ts';
 
 interface Case {
   readonly backend: 'wasm' | 'cpu';
-  readonly encoder: 'identity' | 'mlp';
+  readonly encoder: 'adapter' | 'mlp';
   readonly gradient: 'custom' | 'builtin';
   readonly recipe: 'a2d' | 'a2d_npmix';
   readonly steps: number;
@@ -105,21 +106,17 @@ async function measureGradientAB(backend: Case['backend'], encoder: Case['encode
   const rng = new Random(1);
   const pool = Array.from({ length: 8 }, () => {
     const masks = variants[0]!.model.embedDims.map((d) => { const m = new Float32Array(BATCH * d); fillDropoutMask(rng, m, 0.5); return m; });
-    const inputs = DIMS.map((d, k) => {
-      const x = Float32Array.from({ length: BATCH * d }, () => rng.normal());
-      if (encoder === 'identity') for (let i = 0; i < x.length; i++) x[i]! *= masks[k]![i]!;
-      return x;
-    });
+    const inputs = DIMS.map((d) => Float32Array.from({ length: BATCH * d }, () => rng.normal()));
     return { inputs, masks, labels: Int32Array.from({ length: BATCH }, () => rng.int(CLASSES)) };
   });
   let next = 0;
   const step = (v: (typeof variants)[number]) => {
     const b = pool[next++ % pool.length]!;
     const inputs = DIMS.map((d, k) => tf.tensor2d(b.inputs[k]!, [BATCH, d]));
-    const masks = encoder === 'mlp' ? b.masks.map((m, k) => tf.tensor2d(m, [BATCH, v.model.embedDims[k]!])) : undefined;
+    const masks = b.masks.map((m, k) => tf.tensor2d(m, [BATCH, v.model.embedDims[k]!]));
     const labelsT = tf.tensor1d(b.labels, 'int32');
     trainStep(v.model, v.adam, cfg, { inputs, masks, labels: b.labels, labelsT }, { synthRng: rng, synthesisOn: false });
-    tf.dispose([...inputs, ...(masks ?? []), labelsT]);
+    tf.dispose([...inputs, ...masks, labelsT]);
   };
   for (const v of variants) for (let i = 0; i < WARMUP; i++) step(v);
   for (let r = 0; r < rounds; r++) {
@@ -278,11 +275,11 @@ if (!isMainThread && (workerData as { cellsWorker?: boolean })?.cellsWorker) {
   for (const backend of backends) {
     // the JS cpu backend is ~5x slower: fewer steps keep the run short
     const n = backend === 'cpu' ? Math.max(WARMUP + 20, Math.round(steps / 4)) : steps;
-    for (const encoder of ['identity', 'mlp'] as const) {
+    for (const encoder of ['adapter', 'mlp'] as const) {
       for (const gradient of ['custom', 'builtin'] as const) cases.push({ backend, encoder, gradient, recipe: 'a2d', steps: n });
     }
   }
-  if (backends.includes('wasm')) cases.push({ backend: 'wasm', encoder: 'identity', gradient: 'custom', recipe: 'a2d_npmix', steps });
+  if (backends.includes('wasm')) cases.push({ backend: 'wasm', encoder: 'adapter', gradient: 'custom', recipe: 'a2d_npmix', steps });
   const runs = cases.map(() => [] as Measurement[]);
   for (let r = 0; r < repeat; r++) cases.forEach((c, i) => runs[i]!.push(child(c)));
   const ts: Measurement[] = cases.map((c, i) => {
@@ -295,7 +292,7 @@ if (!isMainThread && (workerData as { cellsWorker?: boolean })?.cellsWorker) {
   // The custom gradient's speed-up, measured A/B in one process (robust to machine noise).
   const gradientAB: GradientAB[] = [];
   for (const backend of backends) {
-    for (const encoder of ['identity', 'mlp'] as const) {
+    for (const encoder of ['adapter', 'mlp'] as const) {
       const [segment, rounds] = backend === 'cpu' ? [4, 6] : [15, 10];
       const p = Bun.spawnSync([process.execPath, import.meta.path, '--ab', JSON.stringify([backend, encoder, segment, rounds])], { stdout: 'pipe', stderr: 'pipe' });
       if (p.exitCode !== 0) throw new Error(`A/B ${backend} ${encoder} failed:\n${p.stderr.toString()}`);
@@ -318,18 +315,18 @@ if (!isMainThread && (workerData as { cellsWorker?: boolean })?.cellsWorker) {
     console.error('PyTorch reference skipped: /usr/bin/python3 with torch not found');
   }
 
-  // Grid: one Worker per core, each training its own model concurrently (wasm, identity, custom).
+  // Grid: one Worker per core, each training its own model concurrently (wasm, adapter, custom).
   let grid: Record<string, unknown> | undefined;
   if (!flags['no-workers'] && backends.includes('wasm')) {
     const workers = availableParallelism();
-    const c: Case = { backend: 'wasm', encoder: 'identity', gradient: 'custom', recipe: 'a2d', steps };
+    const c: Case = { backend: 'wasm', encoder: 'adapter', gradient: 'custom', recipe: 'a2d', steps };
     const started = performance.now();
     const results = await Promise.all(Array.from({ length: workers }, () => new Promise<Measurement>((resolve, reject) => {
       const w = new Worker(import.meta.path, { workerData: c });
       w.once('message', (m: Measurement) => { resolve(m); void w.terminate(); });
       w.once('error', reject);
     })));
-    const single = ts.find((m) => m.backend === 'wasm' && m.encoder === 'identity' && m.gradient === 'custom' && m.recipe === 'a2d');
+    const single = ts.find((m) => m.backend === 'wasm' && m.encoder === 'adapter' && m.gradient === 'custom' && m.recipe === 'a2d');
     const total = results.reduce((s, m) => s + m.samplesPerSecond, 0);
     grid = {
       workers,

@@ -20,29 +20,9 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from training_reference import C, DIMS, HIDDEN, WARMUP, Adapter, a2d_step  # noqa: E402
-
-
-class Model(nn.Module):
-    def __init__(self, encoder):
-        super().__init__()
-        if encoder == 'mlp':
-            self.enc = nn.ModuleList([nn.Sequential(nn.Linear(d, HIDDEN), nn.ReLU()) for d in DIMS])
-            widths = [HIDDEN] * len(DIMS)
-        else:
-            self.enc = nn.ModuleList([Adapter(d) for d in DIMS])
-            widths = DIMS
-        self.heads = nn.ModuleList([nn.Linear(w, C) for w in widths])
-        self.fused = nn.Linear(sum(widths), C)
-        self.dropout = nn.Dropout(0.5)
-
-    def forward(self, xs):
-        z = [self.dropout(e(x)) for x, e in zip(xs, self.enc)]
-        return self.fused(torch.cat(z, dim=1)), [h(zk) for h, zk in zip(self.heads, z)]
+from training_reference import C, DIMS, WARMUP, Model, a2d_step  # noqa: E402
 
 
 def sync(device):

@@ -23,24 +23,35 @@ export function binaryCounts(isPositive: Uint8Array, score: Float64Array): Thres
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(score[i]!)) throw new Error(`binaryCounts: score ${i} is ${score[i]}, expected a finite number`);
   }
-  // Sort by decreasing score. Order within ties is irrelevant: a tie group contributes one point.
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => score[b]! - score[a]!);
+  // Each class's scores sorted on their own with the engine's native numeric sort (no comparator
+  // call per comparison: ~10x faster than sorting an index array), then merged from the highest
+  // score down. Every distinct score (=== groups -0 with +0, as ties) closes one point with the
+  // positives and negatives counted at or above it, which is all sklearn's curve keeps of a sort.
+  let nPos = 0;
+  for (let i = 0; i < n; i++) nPos += isPositive[i]! ? 1 : 0;
+  const pos = new Float64Array(nPos);
+  const neg = new Float64Array(n - nPos);
+  for (let i = 0, p = 0, q = 0; i < n; i++) {
+    if (isPositive[i]!) pos[p++] = score[i]!;
+    else neg[q++] = score[i]!;
+  }
+  pos.sort();
+  neg.sort();
 
   const fps: number[] = [];
   const tps: number[] = [];
   const thresholds: number[] = [];
+  let p = pos.length - 1;
+  let q = neg.length - 1;
   let tp = 0;
-  for (let r = 0; r < n; r++) {
-    const i = order[r]!;
-    tp += isPositive[i]!;
-    const isLastOfTieGroup = r === n - 1 || score[order[r + 1]!]! !== score[i]!;
-    if (isLastOfTieGroup) {
-      tps.push(tp);
-      fps.push(r + 1 - tp);
-      thresholds.push(score[i]!);
-    }
+  let fp = 0;
+  while (p >= 0 || q >= 0) {
+    const t = q < 0 || (p >= 0 && pos[p]! > neg[q]!) ? pos[p]! : neg[q]!;
+    while (p >= 0 && pos[p]! === t) { tp++; p--; }
+    while (q >= 0 && neg[q]! === t) { fp++; q--; }
+    tps.push(tp);
+    fps.push(fp);
+    thresholds.push(t);
   }
   return { fps: Float64Array.from(fps), tps: Float64Array.from(tps), thresholds: Float64Array.from(thresholds) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { auc, rocCurve } from './curves.ts';
+import { auc, binaryCounts, rocCurve } from './curves.ts';
 import { accuracy, oodMetrics } from './ood.ts';
 import fixture from './fixtures/metrics_cases.json';
 
@@ -89,5 +89,49 @@ describe('hand-worked cases', () => {
   test('accuracy', () => {
     expect(accuracy(Int32Array.of(1, 2, 3, 4), Int32Array.of(1, 2, 0, 4))).toBe(0.75);
     expect(() => accuracy(Int32Array.of(1), Int32Array.of(1, 2))).toThrow(/1 predictions for 2 labels/);
+  });
+});
+
+describe('binaryCounts (two native sorts and a merge)', () => {
+  /** The textbook definition: sort indices by decreasing score, close a point after each tie group. */
+  function reference(isPositive: Uint8Array, score: Float64Array) {
+    const order = Array.from(score.keys()).sort((a, b) => score[b]! - score[a]!);
+    const fps: number[] = [];
+    const tps: number[] = [];
+    let tp = 0;
+    order.forEach((i, r) => {
+      tp += isPositive[i]!;
+      if (r === order.length - 1 || score[order[r + 1]!]! !== score[i]!) {
+        tps.push(tp);
+        fps.push(r + 1 - tp);
+      }
+    });
+    return { fps, tps };
+  }
+
+  test('equals the definition on random scores with many ties, ±0 and one-class inputs', () => {
+    let seed = 3;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + Math.floor(rand() * 60);
+      const levels = 1 + Math.floor(rand() * 8);
+      const score = Float64Array.from({ length: n }, () => {
+        const v = Math.floor(rand() * levels) - Math.floor(levels / 2);
+        return v === 0 && rand() < 0.5 ? -0 : v * (trial % 3 === 0 ? 0.1 : 1);
+      });
+      const positives = trial % 10 === 0 ? 0 : trial % 10 === 1 ? 1 : 0.5;
+      const isPositive = Uint8Array.from({ length: n }, () => (positives === 0.5 ? (rand() < 0.5 ? 1 : 0) : positives));
+      const got = binaryCounts(isPositive, score);
+      const want = reference(isPositive, score);
+      expect(Array.from(got.fps)).toEqual(want.fps);
+      expect(Array.from(got.tps)).toEqual(want.tps);
+    }
+  });
+
+  test('thresholds are the distinct scores, highest first', () => {
+    const got = binaryCounts(Uint8Array.from([1, 0, 1, 0, 0]), Float64Array.from([0.5, 2, 0.5, -1, 2]));
+    expect(Array.from(got.thresholds)).toEqual([2, 0.5, -1]);
+    expect(Array.from(got.tps)).toEqual([0, 2, 2]);
+    expect(Array.from(got.fps)).toEqual([2, 2, 3]);
   });
 });

@@ -23,6 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { F32, I32, name, section, sleb, uleb, V128, vector } from '../compute/wasm-encoding.ts';
+import { wasmHeap, type WasmHeap } from './wasm-heap.ts';
 
 const OP = {
   block: 0x02, loop: 0x03, end: 0x0b, brIf: 0x0d,
@@ -97,13 +98,6 @@ export function adamModuleBytes(): Uint8Array {
 
 type AdamFn = (x: number, g: number, m: number, v: number, out: number, n4: number, b1: number, omb1: number, b2: number, omb2: number, wd: number, eps: number, bc2: number, negStep: number) => void;
 
-/** What this module reads of @tensorflow/tfjs-backend-wasm's BackendWasm (not part of its typings). */
-interface WasmBackendInternals {
-  readonly dataIdMap: { get(dataId: object): { memoryOffset: number; dtype: string } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  readonly wasm: { readonly asm?: { readonly memory?: WebAssembly.Memory }; readonly wasmMemory?: WebAssembly.Memory };
-}
-
 /** Adam's hyper-parameters for one parameter's update, already rounded to float32. */
 export interface AdamScalars {
   readonly b1: number;
@@ -126,51 +120,42 @@ export class HeapAdam {
   private static readonly kernels = new WeakMap<WebAssembly.Memory, { adam: AdamFn; adamPlain: AdamFn }>();
 
   private constructor(
-    private readonly backend: WasmBackendInternals,
-    private readonly memory: WebAssembly.Memory,
+    private readonly heap: WasmHeap,
     private readonly kernel: { adam: AdamFn; adamPlain: AdamFn },
   ) {}
 
   static forCurrentBackend(): HeapAdam | undefined {
-    if (tf.getBackend() !== 'wasm') return undefined;
-    const backend = tf.backend() as unknown as WasmBackendInternals;
-    const memory = backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
-    if (!(memory instanceof WebAssembly.Memory) || typeof backend.dataIdMap?.get !== 'function' || typeof backend.makeOutput !== 'function') return undefined;
-    let kernel = HeapAdam.kernels.get(memory);
+    const heap = wasmHeap();
+    if (!heap) return undefined;
+    let kernel = HeapAdam.kernels.get(heap.memory);
     if (!kernel) {
       try {
-        const instance = new WebAssembly.Instance(new WebAssembly.Module(adamModuleBytes()), { env: { mem: memory } });
+        const instance = new WebAssembly.Instance(new WebAssembly.Module(adamModuleBytes()), { env: { mem: heap.memory } });
         kernel = instance.exports as unknown as { adam: AdamFn; adamPlain: AdamFn };
       } catch {
         return undefined; // no SIMD, or a shared memory this module does not declare
       }
-      HeapAdam.kernels.set(memory, kernel);
+      HeapAdam.kernels.set(heap.memory, kernel);
     }
-    return new HeapAdam(backend, memory, kernel);
+    return new HeapAdam(heap, kernel);
   }
 
   /** Whether the backend still is the one this was made for. */
   get current(): boolean {
-    return tf.getBackend() === 'wasm' && (tf.backend() as unknown) === this.backend;
-  }
-
-  private offsetOf(t: tf.TensorInfo): number {
-    const d = this.backend.dataIdMap.get(t.dataId);
-    if (!d || d.dtype !== 'float32') throw new Error(`HeapAdam: ${t.dtype} tensor without float32 wasm storage`);
-    return d.memoryOffset >>> 0;
+    return tf.getBackend() === 'wasm' && (tf.backend() as unknown) === this.heap.backend;
   }
 
   /** p ← Adam(p, g), m and v (float32 tensors of p's size, owned by the caller) updated in place. */
   update(p: tf.Variable, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamScalars): void {
     const n = p.size;
     if (g.size !== n || m.size !== n || v.size !== n) throw new Error(`HeapAdam: sizes ${p.size}/${g.size}/${m.size}/${v.size} differ`);
-    const out = this.backend.makeOutput([...p.shape], 'float32');
-    const [xOff, gOff, mOff, vOff, oOff] = [p, g, m, v, out].map((t) => this.offsetOf(t)) as [number, number, number, number, number];
+    const out = this.heap.backend.makeOutput([...p.shape], 'float32');
+    const [xOff, gOff, mOff, vOff, oOff] = [p, g, m, v, out].map((t) => this.heap.offsetOf(t)) as [number, number, number, number, number];
     const n4 = n >>> 2;
     (s.decay ? this.kernel.adam : this.kernel.adamPlain)(xOff, gOff, mOff, vOff, oOff, n4, s.b1, s.oneMinusB1, s.b2, s.oneMinusB2, s.wd, s.eps, s.bc2, s.negStep);
     if (n4 * 4 < n) {
       // the last 1-3 entries, in JavaScript with the same float32 operations
-      const heap = new Float32Array(this.memory.buffer);
+      const heap = new Float32Array(this.heap.memory.buffer);
       const at = (off: number) => (off >>> 2) + n4 * 4;
       adamRange(n - n4 * 4, s, heap, at(xOff), heap, at(gOff), heap, at(mOff), heap, at(vOff), heap, at(oOff));
     }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients of the core ops (add, sum, relu, ...), which tfjs-core does not register by itself.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { heapProducts, type HeapProducts } from './heap-matmul.ts';
 
 /**
  * A dense (fully connected) layer y = x·W + b with weights stored as [in, out], so that the
@@ -14,6 +15,20 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
  * (bench/training.ts measures the difference on MultiOOD's shapes).
  */
 
+/**
+ * The layer's three products: on the wasm backend the heap kernel (heap-matmul.ts: no packing, no
+ * transposes, bitwise the same values), elsewhere tf.matMul with explicit transposes.
+ */
+let heapCache: { backend: tf.KernelBackend; products: HeapProducts | undefined } | undefined;
+function products(): HeapProducts | undefined {
+  const backend = tf.backend();
+  if (heapCache?.backend !== backend) heapCache = { backend, products: heapProducts() };
+  return heapCache.products;
+}
+const forwardProduct = (x: tf.Tensor2D, w: tf.Tensor2D) => products()?.nn(x, w) ?? tf.matMul(x, w);
+const inputGradient = (dy: tf.Tensor2D, w: tf.Tensor2D) => products()?.nt(dy, w) ?? tf.matMul(dy, tf.transpose(w));
+const weightGradient = (x: tf.Tensor2D, dy: tf.Tensor2D) => products()?.tn(x, dy) ?? tf.matMul(tf.transpose(x), dy);
+
 type DenseFn = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
 type LinearFn = (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
 
@@ -22,11 +37,11 @@ function makeDense(inputGrad: boolean): DenseFn {
     const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     save([x, w]);
     return {
-      value: tf.add(tf.matMul(x, w), b) as tf.Tensor2D,
+      value: tf.add(forwardProduct(x, w), b) as tf.Tensor2D,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const dx = inputGrad ? tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)) : tf.zerosLike(sx);
-        return [dx, tf.matMul(tf.transpose(sx), dy as tf.Tensor2D), tf.sum(dy, 0)];
+        const dx = inputGrad ? inputGradient(dy as tf.Tensor2D, sw) : tf.zerosLike(sx);
+        return [dx, weightGradient(sx, dy as tf.Tensor2D), tf.sum(dy, 0)];
       },
     };
   });
@@ -38,11 +53,11 @@ function makeLinear(inputGrad: boolean): LinearFn {
     const [x, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     save([x, w]);
     return {
-      value: tf.matMul(x, w) as tf.Tensor2D,
+      value: forwardProduct(x, w),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const dx = inputGrad ? tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)) : tf.zerosLike(sx);
-        return [dx, tf.matMul(tf.transpose(sx), dy as tf.Tensor2D)];
+        const dx = inputGrad ? inputGradient(dy as tf.Tensor2D, sw) : tf.zerosLike(sx);
+        return [dx, weightGradient(sx, dy as tf.Tensor2D)];
       },
     };
   });

@@ -6,6 +6,7 @@ import { rowArgmax, rowLogSumExp } from '../logits.ts';
 import { roundHalfEven } from '../percentile.ts';
 import { defineScorer } from '../scorer.ts';
 import { selectInPlace, zeroSign } from './select.ts';
+import { maskedRowSummer } from '../compute/row-subset-sum.ts';
 
 /** Entries kept of an n-wide slice: k = n - round(p/100 * n); none kept is an error. */
 function keptCount(s: ModalitySlice, pct: number): number {
@@ -24,13 +25,17 @@ function keptCount(s: ModalitySlice, pct: number): number {
  */
 function shapeSlice(values: FloatArray, k: number, scratch: Float64Array, keep: (j: number) => void): number {
   const n = values.length;
-  let sum = 0;
-  for (let j = 0; j < n; j++) sum += values[j]!;
   const sorted = scratch.subarray(0, n);
-  sorted.set(values);
+  let sum = 0;
+  for (let j = 0; j < n; j++) {
+    const v = values[j]!;
+    sorted[j] = v;
+    sum += v;
+  }
   const cutoff = Number.isNaN(sum) ? sorted.sort()[n - k]! : zeroSign(sorted, n - k, selectInPlace(sorted, n - k));
+  // After either, sorted[n-k+1..] holds the values at or above the cut-off, the rest are at or below it.
   let aboveCutoff = 0;
-  for (let j = 0; j < n; j++) if (values[j]! > cutoff) aboveCutoff++;
+  for (let j = n - k + 1; j < n; j++) if (sorted[j]! > cutoff) aboveCutoff++;
   let tiesToKeep = k - aboveCutoff;
   for (let j = 0; j < n; j++) {
     const v = values[j]!;
@@ -71,22 +76,32 @@ export function ashLogits(features: FloatMatrix, slices: readonly ModalitySlice[
   const { rows, cols } = features;
   const c = head.bias.length;
   if (head.weight.cols !== cols) throw new Error(`applyHead: features have ${cols} columns, the head expects ${head.weight.cols}`);
-  const wt = transpose(head.weight).data; // D x C: column j of W is the contiguous run wt[j * c ..]
   const out = matrix(rows, c);
+  if (rows === 0) return out; // (an empty split never checked the slices)
+  const ks = slices.map((s) => keptCount(s, pct));
+  // W transposed (D x C): column j of W is row j here. The kept columns are summed for blocks of
+  // ROWS samples at once (maskedRowSummer), each sample's in increasing j as before.
+  const ROWS = 16;
+  const summer = maskedRowSummer(transpose(head.weight).data, cols, c, Math.max(...slices.map((s) => s.end - s.start)), ROWS);
   const scratch = new Float64Array(cols);
-  const acc = new Float64Array(c);
-  const ks = rows === 0 ? [] : slices.map((s) => keptCount(s, pct)); // (an empty split never checked the slices)
-  for (let i = 0; i < rows; i++) {
-    const o = i * c;
-    for (let q = 0; q < c; q++) out.data[o + q] = head.bias[q]!;
+  const fills = new Float64Array(ROWS);
+  for (let i0 = 0; i0 < rows; i0 += ROWS) {
+    const R = Math.min(ROWS, rows - i0);
+    for (let r = 0; r < R; r++) for (let q = 0; q < c; q++) out.data[(i0 + r) * c + q] = head.bias[q]!;
     slices.forEach((s, si) => {
-      const base = i * cols + s.start;
-      acc.fill(0);
-      const fill = shapeSlice(features.data.subarray(base, base + s.end - s.start), ks[si]!, scratch, (j) => {
-        const w = (s.start + j) * c;
-        for (let q = 0; q < c; q++) acc[q]! += wt[w + q]!;
-      });
-      for (let q = 0; q < c; q++) out.data[o + q]! += fill * acc[q]!;
+      const n = s.end - s.start;
+      summer.mask.fill(0, 0, R * n);
+      for (let r = 0; r < R; r++) {
+        const base = (i0 + r) * cols + s.start;
+        fills[r] = shapeSlice(features.data.subarray(base, base + n), ks[si]!, scratch, (j) => {
+          summer.mask[r * n + j] = 1;
+        });
+      }
+      const acc = summer.sum(s.start, n, R);
+      for (let r = 0; r < R; r++) {
+        const o = (i0 + r) * c;
+        for (let q = 0; q < c; q++) out.data[o + q]! += fills[r]! * acc[r * c + q]!;
+      }
     });
   }
   return out;

@@ -6,7 +6,7 @@ import { rowArgmax, rowLogSumExp } from '../logits.ts';
 import { roundHalfEven } from '../percentile.ts';
 import { defineScorer } from '../scorer.ts';
 import { selectInPlace, zeroSign } from './select.ts';
-import { maskedRowSummer } from '../compute/row-subset-sum.ts';
+import { maskedRowSummer } from '../compute/masked-row-sum.ts';
 
 /** Entries kept of an n-wide slice: k = n - round(p/100 * n); none kept is an error. */
 function keptCount(s: ModalitySlice, pct: number): number {

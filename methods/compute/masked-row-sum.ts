@@ -5,9 +5,10 @@
  *   acc[r][q] = Σ_{j < n, mask[r][j] = 1} M[first + j][q]      (j increasing), r < R
  *
  * ASH re-applies the fused head to binarised features this way (the kept columns of W summed per
- * sample): in JavaScript that took about 40% of the scorer at Kinetics width, most of it waiting
- * for W (4.5 MB at D 4352, C 129) to come through the cache once per sample. Here the j loop is
- * outermost, so each row of M is read once per block of R samples.
+ * sample). In a scalar JavaScript loop, one sample at a time, that was a quarter to a third of the
+ * scorer at Kinetics width (D 4352, C 129: Wᵀ is 4.5 MB, read again for every sample). Here the
+ * additions are two-wide and the j loop is outermost, so each row of M is read once per block of R
+ * samples.
  *
  * Arithmetic: for every (r, q) the same float64 additions in the same order as the JavaScript
  * loop `for (j increasing) if (mask[r][j]) acc[r][q] += M[first + j][q]` (f64x2.add and f64.add
@@ -22,7 +23,7 @@ const OP = {
   block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load8U: 0x2d, f64Load: 0x2b, f64Store: 0x39,
-  i32Const: 0x41, i32Eqz: 0x45, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32ShrU: 0x76,
+  i32Const: 0x41, i32Eqz: 0x45, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32ShrU: 0x76,
   f64Add: 0xa0,
   simd: 0xfd,
 } as const;
@@ -30,7 +31,7 @@ const SIMD = { load: 0x00, store: 0x0b, f64x2Add: 0xf0 } as const;
 
 export function maskedRowSumModuleBytes(): Uint8Array {
   const P = { m: 0, mask: 1, R: 2, n: 3, cols: 4, acc: 5 };
-  const L = { j: 6, r: 7, row: 8, a: 9, q: 10, mp: 11, rowBytes: 12 };
+  const L = { j: 6, r: 7, row: 8, a: 9, q: 10, rowBytes: 11 };
   const c: number[] = [];
   const get = (i: number) => c.push(OP.localGet, ...uleb(i));
   const set = (i: number) => c.push(OP.localSet, ...uleb(i));
@@ -64,13 +65,13 @@ export function maskedRowSumModuleBytes(): Uint8Array {
   get(L.a); get(L.a); c.push(OP.f64Load, 3, 0); get(L.row); c.push(OP.f64Load, 3, 0); c.push(OP.f64Add); c.push(OP.f64Store, 3, 0);
   c.push(OP.end);
   c.push(OP.end); // if mask
-  get(L.r); i32(1); c.push(OP.i32Add); tee(L.r); get(P.R); c.push(0x49 /* i32.lt_u */); c.push(OP.brIf, 0);
+  get(L.r); i32(1); c.push(OP.i32Add); tee(L.r); get(P.R); c.push(OP.i32LtU); c.push(OP.brIf, 0);
   c.push(OP.end); // r
-  get(L.j); i32(1); c.push(OP.i32Add); tee(L.j); get(P.n); c.push(0x49); c.push(OP.brIf, 0);
+  get(L.j); i32(1); c.push(OP.i32Add); tee(L.j); get(P.n); c.push(OP.i32LtU); c.push(OP.brIf, 0);
   c.push(OP.end); // j
   c.push(OP.end); // block
   c.push(OP.end); // function
-  const body = [...vector([[...uleb(7), I32]]), ...c];
+  const body = [...vector([[...uleb(6), I32]]), ...c];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vector([[0x60, ...uleb(6), I32, I32, I32, I32, I32, I32, 0x00]])),

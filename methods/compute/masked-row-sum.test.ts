@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { maskedRowSummer } from './row-subset-sum.ts';
+import { maskedRowSummer } from './masked-row-sum.ts';
 import { Random } from '../random.ts';
 
 describe('maskedRowSummer', () => {

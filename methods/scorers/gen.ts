@@ -22,11 +22,22 @@ export const gen = defineScorer({
       const c = probs.cols;
       const m = Math.min(topM ?? c, c);
       const conf = new Float64Array(probs.rows);
+      const top = new Float64Array(c);
       for (let i = 0; i < probs.rows; i++) {
-        let row = probs.data.subarray(i * c, (i + 1) * c);
-        if (m < c) row = Float64Array.from(row).sort().subarray(c - m);
+        // the M largest probabilities in ascending order (all of them, in class order, when M = C)
+        let row = probs.data;
+        let from = i * c;
+        if (m < c) {
+          top.set(probs.data.subarray(i * c, (i + 1) * c));
+          top.sort();
+          row = top;
+          from = c - m;
+        }
         let sum = 0;
-        for (const p of row) sum += p ** gamma * (1 - p) ** gamma;
+        for (let j = from, end = from + m; j < end; j++) {
+          const p = row[j]!;
+          sum += p ** gamma * (1 - p) ** gamma;
+        }
         conf[i] = -sum;
       }
       return { conf };

@@ -82,7 +82,9 @@ export function maskedRowSumModuleBytes(): Uint8Array {
   ]);
 }
 
+type SumFn = (m: number, mask: number, R: number, n: number, cols: number, acc: number) => void;
 let compiled: WebAssembly.Module | null | undefined;
+let instance: { memory: WebAssembly.Memory; fn: SumFn } | undefined;
 
 /** Masked row sums over one matrix for blocks of up to `block` outputs; see the module comment. */
 export interface MaskedRowSummer {
@@ -94,7 +96,8 @@ export interface MaskedRowSummer {
 
 /**
  * A summer over m (rows × cols float64, copied once into a WebAssembly memory), or a JavaScript
- * one with the same additions where WebAssembly SIMD is missing.
+ * one with the same additions where WebAssembly SIMD is missing. The memory is shared by every
+ * summer of the process: a summer is valid until the next maskedRowSummer call.
  */
 export function maskedRowSummer(m: Float64Array, rows: number, cols: number, maxN: number, block: number): MaskedRowSummer {
   if (compiled === undefined) {
@@ -122,8 +125,15 @@ export function maskedRowSummer(m: Float64Array, rows: number, cols: number, max
   const accOff = rows * cols * 8;
   const maskOff = accOff + block * cols * 8;
   const total = maskOff + block * maxN;
-  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(total / 65536)) });
-  const fn = (new WebAssembly.Instance(compiled, { env: { mem: memory } }).exports as { sum: (m: number, mask: number, R: number, n: number, cols: number, acc: number) => void }).sum;
+  // One memory and instance for the process, grown as needed: making them per call cost more than
+  // the sums themselves at the embedded benchmarks' sizes. A summer is valid until the next call.
+  if (!instance) {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    instance = { memory, fn: (new WebAssembly.Instance(compiled, { env: { mem: memory } }).exports as { sum: SumFn }).sum };
+  }
+  const { memory, fn } = instance;
+  const needed = Math.ceil(total / 65536) - memory.buffer.byteLength / 65536;
+  if (needed > 0) memory.grow(needed);
   new Float64Array(memory.buffer, 0, rows * cols).set(m.subarray(0, rows * cols));
   const acc = new Float64Array(memory.buffer, accOff, block * cols);
   const mask = new Uint8Array(memory.buffer, maskOff, block * maxN);

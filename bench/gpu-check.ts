@@ -151,33 +151,28 @@ info.wasm = await initBackend('wasm');
 results.backends = info;
 
 const training: TrainingMeasurement[] = [];
+/** Records one webgpu/wasm pair: both measurements, and the largest difference of their logits. */
+function recordPair(key: string, label: string, gpu: TrainingMeasurement, cpu: TrainingMeasurement): void {
+  let d = 0;
+  for (let i = 0; i < gpu.logits!.length; i++) d = Math.max(d, Math.abs(gpu.logits![i]! - cpu.logits![i]!));
+  for (const m of [gpu, cpu]) {
+    delete m.logits;
+    training.push(m);
+  }
+  results[`logitsMaxAbsDiff_${key}`] = d;
+  process.stderr.write(`training ${label}: webgpu ${gpu.samplesPerSecond.toFixed(0)} samples/s, wasm ${cpu.samplesPerSecond.toFixed(0)} samples/s, max |Δ logits| ${d.toExponential(2)}\n`);
+}
 if (typeof info.webgpu === 'object') {
   const bench = benchData(STEPS);
   for (const encoder of ['adapter', 'mlp', 'replicas'] as const) {
     const run = (backend: 'webgpu' | 'wasm') => (encoder === 'replicas' ? measureReplicas(backend, bench) : measureTraining(backend, encoder, bench));
     const gpu = await run('webgpu');
-    const cpu = await run('wasm');
-    let d = 0;
-    for (let i = 0; i < gpu.logits!.length; i++) d = Math.max(d, Math.abs(gpu.logits![i]! - cpu.logits![i]!));
-    for (const m of [gpu, cpu]) {
-      delete m.logits;
-      training.push(m);
-    }
-    results[`logitsMaxAbsDiff_${encoder}`] = d;
-    process.stderr.write(`training ${encoder}: webgpu ${gpu.samplesPerSecond.toFixed(0)} samples/s, wasm ${cpu.samplesPerSecond.toFixed(0)} samples/s, max |Δ logits| ${d.toExponential(2)}\n`);
+    recordPair(encoder, encoder, gpu, await run('wasm'));
   }
   for (const batch of LARGE_BATCHES) {
     const large = benchData(LARGE_BATCH_STEPS, batch);
     const gpu = await measureTraining('webgpu', 'adapter', large, batch);
-    const cpu = await measureTraining('wasm', 'adapter', large, batch);
-    let d = 0;
-    for (let i = 0; i < gpu.logits!.length; i++) d = Math.max(d, Math.abs(gpu.logits![i]! - cpu.logits![i]!));
-    for (const m of [gpu, cpu]) {
-      delete m.logits;
-      training.push(m);
-    }
-    results[`logitsMaxAbsDiff_adapter_batch${batch}`] = d;
-    process.stderr.write(`training adapter, batch ${batch}: webgpu ${gpu.samplesPerSecond.toFixed(0)} samples/s, wasm ${cpu.samplesPerSecond.toFixed(0)} samples/s, max |Δ logits| ${d.toExponential(2)}\n`);
+    recordPair(`adapter_batch${batch}`, `adapter, batch ${batch}`, gpu, await measureTraining('wasm', 'adapter', large, batch));
   }
   results.training = training;
   // a software adapter (lavapipe) does ~1.5 GFLOP/s: keep its product small

@@ -22,7 +22,7 @@
  * 16 xmm registers x86-64 engines allocate, so nothing spills (a 4 x 8 tile would need 21).
  */
 import { claimAndRun } from './wasm-kernel.ts';
-import { F64, I32, name, section, sleb, uleb, V128, vector } from './wasm-encoding.ts';
+import { emitter, F64, I32, V128, wasmModule } from './wasm-encoding.ts';
 
 /** Rows per A tile and columns per B panel. */
 export const DMR = 4;
@@ -34,9 +34,7 @@ export const UNIT_COL_PANELS = 16;
 
 const OP = {
   loop: 0x03, end: 0x0b, brIf: 0x0d,
-  localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  i32Const: 0x41, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
-  simd: 0xfd,
+  i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
 } as const;
 const SIMD = { load: 0, load64Splat: 10, store: 11, const: 12, f64x2Splat: 20, f64x2Add: 240, f64x2Mul: 242 } as const;
 
@@ -52,13 +50,7 @@ export function dgemmModuleBytes(shared: boolean, maxPages = 65536): Uint8Array 
   const alphaReg = vBase + 11;
   const v128Locals = 12;
 
-  const c: number[] = [];
-  const get = (i: number) => c.push(OP.localGet, ...uleb(i));
-  const set = (i: number) => c.push(OP.localSet, ...uleb(i));
-  const tee = (i: number) => c.push(OP.localTee, ...uleb(i));
-  const i32 = (n: number) => c.push(OP.i32Const, ...sleb(n));
-  const simd = (op: number) => c.push(OP.simd, ...uleb(op));
-  const memarg = (alignLog2: number, offset: number) => c.push(...uleb(alignLog2), ...uleb(offset));
+  const { c, get, set, tee, i32, simd, memarg } = emitter();
 
   get(P.alpha); simd(SIMD.f64x2Splat); set(alphaReg);
   i32(0); set(L.it);
@@ -100,17 +92,10 @@ export function dgemmModuleBytes(shared: boolean, maxPages = 65536): Uint8Array 
   c.push(OP.end); // row tiles
   c.push(OP.end); // function
 
-  const body = [...vector([[...uleb(i32Locals), I32], [...uleb(v128Locals), V128]]), ...c];
-  const limits = shared ? [0x03, ...uleb(1), ...uleb(maxPages)] : [0x00, ...uleb(1)];
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([[0x60, ...uleb(7), I32, I32, I32, I32, I32, I32, F64, 0x00]])),
-    ...section(2, vector([[...name('env'), ...name('mem'), 0x02, ...limits]])),
-    ...section(3, vector([[0x00]])),
-    ...section(7, vector([[...name('dgemm'), 0x00, 0x00]])),
-    ...section(10, vector([[...uleb(body.length), ...body]])),
-  ];
-  return new Uint8Array(bytes);
+  return wasmModule(
+    [{ name: 'dgemm', params: [I32, I32, I32, I32, I32, I32, F64], locals: [[i32Locals, I32], [v128Locals, V128]], code: c }],
+    { shared, maxPages },
+  );
 }
 
 export type DgemmFn = (ap: number, bp: number, cp: number, mTiles: number, kc: number, ldcBytes: number, alpha: number) => void;

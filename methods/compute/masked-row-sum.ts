@@ -17,27 +17,20 @@
  * Exported: sum(m, mask, R, n, cols, acc), byte addresses into the imported memory `env.mem`; m
  * points at row `first`, mask is R × n bytes, acc R × cols doubles (added to, not zeroed).
  */
-import { I32, name, section, sleb, uleb, vector } from './wasm-encoding.ts';
+import { emitter, I32, wasmModule } from './wasm-encoding.ts';
 
 const OP = {
   block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d,
-  localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load8U: 0x2d, f64Load: 0x2b, f64Store: 0x39,
-  i32Const: 0x41, i32Eqz: 0x45, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32ShrU: 0x76,
+  i32Eqz: 0x45, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32ShrU: 0x76,
   f64Add: 0xa0,
-  simd: 0xfd,
 } as const;
 const SIMD = { load: 0x00, store: 0x0b, f64x2Add: 0xf0 } as const;
 
 export function maskedRowSumModuleBytes(): Uint8Array {
   const P = { m: 0, mask: 1, R: 2, n: 3, cols: 4, acc: 5 };
   const L = { j: 6, r: 7, row: 8, a: 9, q: 10, rowBytes: 11 };
-  const c: number[] = [];
-  const get = (i: number) => c.push(OP.localGet, ...uleb(i));
-  const set = (i: number) => c.push(OP.localSet, ...uleb(i));
-  const tee = (i: number) => c.push(OP.localTee, ...uleb(i));
-  const i32 = (n: number) => c.push(OP.i32Const, ...sleb(n));
-  const simd = (op: number) => c.push(OP.simd, ...uleb(op));
+  const { c, get, set, tee, i32, simd } = emitter();
   get(P.cols); i32(8); c.push(OP.i32Mul); set(L.rowBytes);
   c.push(OP.block, 0x40);
   get(P.n); c.push(OP.i32Eqz, OP.brIf, 0);
@@ -71,15 +64,7 @@ export function maskedRowSumModuleBytes(): Uint8Array {
   c.push(OP.end); // j
   c.push(OP.end); // block
   c.push(OP.end); // function
-  const body = [...vector([[...uleb(6), I32]]), ...c];
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([[0x60, ...uleb(6), I32, I32, I32, I32, I32, I32, 0x00]])),
-    ...section(2, vector([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vector([[0x00]])),
-    ...section(7, vector([[...name('sum'), 0x00, 0x00]])),
-    ...section(10, vector([[...uleb(body.length), ...body]])),
-  ]);
+  return wasmModule([{ name: 'sum', params: [I32, I32, I32, I32, I32, I32], locals: [[6, I32]], code: c }]);
 }
 
 type SumFn = (m: number, mask: number, R: number, n: number, cols: number, acc: number) => void;

@@ -17,7 +17,7 @@
  * engine and measured no slower than relaxed_madd under Bun (JavaScriptCore).
  */
 
-import { I32, name, section, sleb, uleb, V128, vector } from './wasm-encoding.ts';
+import { emitter, I32, V128, wasmModule } from './wasm-encoding.ts';
 
 export const MR = 4;
 const NRV = 4;
@@ -25,9 +25,7 @@ export const NR = NRV * 4;
 
 const OP = {
   loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, brIf: 0x0d,
-  localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  i32Const: 0x41, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
-  simd: 0xfd,
+  i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
 } as const;
 const SIMD = {
   load: 0, load32Splat: 9, store: 11, const: 12, f32x4Add: 228, f32x4Mul: 230, i32x4Add: 174, i32x4DotI16x8S: 186,
@@ -57,13 +55,7 @@ export function sgemmModuleBytes(shared: boolean, maxPages = 65536, kind: Kernel
   const aReg = vBase + MR * NRV + NRV;
   const v128Locals = MR * NRV + NRV + 1;
 
-  const c: number[] = [];
-  const get = (i: number) => c.push(OP.localGet, ...uleb(i));
-  const set = (i: number) => c.push(OP.localSet, ...uleb(i));
-  const tee = (i: number) => c.push(OP.localTee, ...uleb(i));
-  const i32 = (n: number) => c.push(OP.i32Const, ...sleb(n));
-  const simd = (op: number) => c.push(OP.simd, ...uleb(op));
-  const memarg = (alignLog2: number, offset: number) => c.push(...uleb(alignLog2), ...uleb(offset));
+  const { c, get, set, tee, i32, simd, memarg } = emitter();
 
   i32(0); set(L.jt);
   c.push(OP.loop, 0x40); // panels
@@ -117,17 +109,10 @@ export function sgemmModuleBytes(shared: boolean, maxPages = 65536, kind: Kernel
   c.push(OP.end); // panels
   c.push(OP.end); // function
 
-  const body = [...vector([[...uleb(i32Locals), I32], [...uleb(v128Locals), V128]]), ...c];
-  const limits = shared ? [0x03, ...uleb(1), ...uleb(maxPages)] : [0x00, ...uleb(1)];
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([[0x60, ...uleb(8), ...new Array<number>(8).fill(I32), 0x00]])),
-    ...section(2, vector([[...name('env'), ...name('mem'), 0x02, ...limits]])),
-    ...section(3, vector([[0x00]])),
-    ...section(7, vector([[...name('gemm'), 0x00, 0x00]])),
-    ...section(10, vector([[...uleb(body.length), ...body]])),
-  ];
-  return new Uint8Array(bytes);
+  return wasmModule(
+    [{ name: 'gemm', params: new Array<number>(8).fill(I32), locals: [[i32Locals, I32], [v128Locals, V128]], code: c }],
+    { shared, maxPages },
+  );
 }
 
 export type GemmFn = (

@@ -22,31 +22,25 @@
  * functions rather than a flag: `g + x·0` is not `g` for g = -0 or x = ±∞.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { F32, I32, name, section, sleb, uleb, V128, vector } from '../compute/wasm-encoding.ts';
+import { emitter, F32, I32, V128, wasmModule } from '../compute/wasm-encoding.ts';
 import { wasmHeap, type WasmHeap } from './wasm-heap.ts';
 
 const OP = {
   block: 0x02, loop: 0x03, end: 0x0b, brIf: 0x0d,
-  localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  i32Const: 0x41, i32Eqz: 0x45, i32Add: 0x6a, i32Sub: 0x6b,
-  simd: 0xfd,
+  i32Eqz: 0x45, i32Add: 0x6a, i32Sub: 0x6b,
 } as const;
 const SIMD = { load: 0x00, store: 0x0b, f32x4Splat: 0x13, f32x4Sqrt: 0xe3, f32x4Add: 0xe4, f32x4Mul: 0xe6, f32x4Div: 0xe7 } as const;
 
 /** One function body: `decay` adds x·wd to the gradient first. */
-function adamBody(decay: boolean): number[] {
+function adamCode(decay: boolean): number[] {
   const P = { x: 0, g: 1, m: 2, v: 3, out: 4, n4: 5, scalars: 6 };
   // v128 locals: the 8 scalars splatted, then xi, gi, mi, vi
   const S = { b1: 14, omb1: 15, b2: 16, omb2: 17, wd: 18, eps: 19, bc2: 20, negStep: 21 };
   const L = { xi: 22, gi: 23, mi: 24, vi: 25 };
-  const c: number[] = [];
-  const get = (i: number) => c.push(OP.localGet, ...uleb(i));
-  const set = (i: number) => c.push(OP.localSet, ...uleb(i));
-  const tee = (i: number) => c.push(OP.localTee, ...uleb(i));
-  const simd = (op: number) => c.push(OP.simd, ...uleb(op));
+  const { c, get, set, tee, i32, simd } = emitter();
   const load = (ptr: number) => { get(ptr); simd(SIMD.load); c.push(0, 0); }; // align hint 1: any address
   const storeOp = () => { simd(SIMD.store); c.push(0, 0); };
-  const bump = (ptr: number) => { get(ptr); c.push(OP.i32Const, ...sleb(16), OP.i32Add); set(ptr); };
+  const bump = (ptr: number) => { get(ptr); i32(16); c.push(OP.i32Add); set(ptr); };
 
   for (let s = 0; s < 8; s++) { get(P.scalars + s); simd(SIMD.f32x4Splat); set(S.b1 + s); }
   c.push(OP.block, 0x40);
@@ -74,25 +68,20 @@ function adamBody(decay: boolean): number[] {
   simd(SIMD.f32x4Div); get(S.negStep); simd(SIMD.f32x4Mul);
   simd(SIMD.f32x4Add); storeOp();
   bump(P.x); bump(P.g); bump(P.m); bump(P.v); bump(P.out);
-  get(P.n4); c.push(OP.i32Const, ...sleb(1), OP.i32Sub); tee(P.n4);
+  get(P.n4); i32(1); c.push(OP.i32Sub); tee(P.n4);
   c.push(OP.brIf, 0);
   c.push(OP.end); // loop
   c.push(OP.end); // block
   c.push(OP.end); // function
-  return [...vector([[...uleb(12), V128]]), ...c];
+  return c;
 }
 
 /** The module's bytes (exported for the encoding test). */
 export function adamModuleBytes(): Uint8Array {
-  const type = [0x60, ...uleb(14), I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, F32, 0x00];
-  const bodies = [adamBody(true), adamBody(false)];
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([type])),
-    ...section(2, vector([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vector([[0x00], [0x00]])),
-    ...section(7, vector([[...name('adam'), 0x00, 0x00], [...name('adamPlain'), 0x00, 0x01]])),
-    ...section(10, vector(bodies.map((b) => [...uleb(b.length), ...b]))),
+  const params = [I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, F32];
+  return wasmModule([
+    { name: 'adam', params, locals: [[12, V128]], code: adamCode(true) },
+    { name: 'adamPlain', params, locals: [[12, V128]], code: adamCode(false) },
   ]);
 }
 

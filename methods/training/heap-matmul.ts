@@ -16,7 +16,7 @@
  *   C[4it + r][8jt + j] = Σ_{k<K} A[4it + r, k] · B[k][8jt + j]
  * with A[i, k] at a + i·aRowStride + k·aKStride, B row-major at b with row stride bKStride and C
  * row-major at c with row stride cRowStride;
- *   tr(src, dst, rowBlocks, N, K)   (see transposeBody).
+ *   tr(src, dst, rowBlocks, N, K)   (see transposeCode).
  *
  * Arithmetic: per output entry a float32 running sum from 0 in increasing k, acc ← acc + a·b with
  * each operation rounded to float32 (f32x4.mul then f32x4.add, no fused multiply-add; Math.fround
@@ -26,7 +26,7 @@
  * gives the same numbers as before, to the bit.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { I32, name, section, sleb, uleb, V128, vector } from '../compute/wasm-encoding.ts';
+import { emitter, I32, V128, wasmModule } from '../compute/wasm-encoding.ts';
 import { wasmHeap, type WasmHeap } from './wasm-heap.ts';
 
 const TM = 4; // rows per tile
@@ -34,9 +34,7 @@ const TN = 8; // columns per tile (two f32x4)
 
 const OP = {
   block: 0x02, loop: 0x03, end: 0x0b, brIf: 0x0d,
-  localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  i32Const: 0x41, i32Eqz: 0x45, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
-  simd: 0xfd,
+  i32Eqz: 0x45, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c,
 } as const;
 const SIMD = { load: 0x00, load32Splat: 0x09, store: 0x0b, const: 0x0c, f32x4Add: 0xe4, f32x4Mul: 0xe6 } as const;
 
@@ -49,13 +47,8 @@ export function matmulModuleBytes(): Uint8Array {
   const bReg = (v: number) => V + 8 + v;
   const sReg = V + 10;
   const v128Locals = 11;
-  const c: number[] = [];
-  const get = (i: number) => c.push(OP.localGet, ...uleb(i));
-  const set = (i: number) => c.push(OP.localSet, ...uleb(i));
-  const tee = (i: number) => c.push(OP.localTee, ...uleb(i));
-  const i32 = (n: number) => c.push(OP.i32Const, ...sleb(n));
-  const simd = (op: number) => c.push(OP.simd, ...uleb(op));
-  const mem = (offset: number) => c.push(0, ...uleb(offset)); // align hint 1: any address
+  const { c, get, set, tee, i32, simd, memarg } = emitter();
+  const mem = (offset: number) => memarg(0, offset); // align hint 1: any address
 
   i32(0); set(L.it);
   c.push(OP.loop, 0x40); // row tiles
@@ -91,15 +84,9 @@ export function matmulModuleBytes(): Uint8Array {
   c.push(OP.end); // row tiles
   c.push(OP.end); // function
 
-  const body = [...vector([[...uleb(i32Locals), I32], [...uleb(v128Locals), V128]]), ...c];
-  const trBody = transposeBody();
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([[0x60, ...uleb(10), I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, 0x00], [0x60, ...uleb(5), I32, I32, I32, I32, I32, 0x00]])),
-    ...section(2, vector([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vector([[0x00], [0x01]])),
-    ...section(7, vector([[...name('mm'), 0x00, 0x00], [...name('tr'), 0x00, 0x01]])),
-    ...section(10, vector([[...uleb(body.length), ...body], [...uleb(trBody.length), ...trBody]])),
+  return wasmModule([
+    { name: 'mm', params: new Array<number>(10).fill(I32), locals: [[i32Locals, I32], [v128Locals, V128]], code: c },
+    { name: 'tr', params: new Array<number>(5).fill(I32), locals: [[6, I32]], code: transposeCode() },
   ]);
 }
 
@@ -109,14 +96,10 @@ export function matmulModuleBytes(): Uint8Array {
  * column-at-a-time transpose of a 2048-wide matrix would walk an 8 KiB stride through one cache
  * set). Copies, no arithmetic. The last K mod 8 rows are the caller's.
  */
-function transposeBody(): number[] {
+function transposeCode(): number[] {
   const P = { src: 0, dst: 1, blocks: 2, N: 3, K: 4 };
   const L = { ib: 5, j: 6, sp: 7, dp: 8, K4: 9, N4: 10 };
-  const c: number[] = [];
-  const get = (i: number) => c.push(OP.localGet, ...uleb(i));
-  const set = (i: number) => c.push(OP.localSet, ...uleb(i));
-  const tee = (i: number) => c.push(OP.localTee, ...uleb(i));
-  const i32 = (n: number) => c.push(OP.i32Const, ...sleb(n));
+  const { c, get, set, tee, i32, memarg } = emitter();
   get(P.N); i32(4); c.push(OP.i32Mul); set(L.N4); // src row stride in bytes
   get(P.K); i32(4); c.push(OP.i32Mul); set(L.K4); // dst row stride in bytes
   c.push(OP.block, 0x40);
@@ -133,7 +116,7 @@ function transposeBody(): number[] {
     get(L.dp);
     get(L.sp); if (r) { get(L.N4); i32(r); c.push(OP.i32Mul); c.push(OP.i32Add); }
     c.push(0x2a, 2, 0); // f32.load
-    c.push(0x38, 2, ...uleb(r * 4)); // f32.store at dp + 4r
+    c.push(0x38); memarg(2, r * 4); // f32.store at dp + 4r
   }
   get(L.sp); i32(4); c.push(OP.i32Add); set(L.sp);
   get(L.dp); get(L.K4); c.push(OP.i32Add); set(L.dp);
@@ -143,7 +126,7 @@ function transposeBody(): number[] {
   c.push(OP.end); // row blocks
   c.push(OP.end); // block
   c.push(OP.end); // function
-  return [...vector([[...uleb(6), I32]]), ...c];
+  return c;
 }
 
 type MmFn = (a: number, b: number, c: number, mTiles: number, nTiles: number, K: number, aRow: number, aK: number, bK: number, cRow: number) => void;

@@ -137,6 +137,24 @@ describe.skipIf(!dgemmAvailable())('wasm float64 kernel', () => {
     for (const w of pieces.wasm) expect(bitwiseEqual(w, js)).toBe(true);
   });
 
+  test('one operand, every triangle, row pieces: B packed once per piece, A read from it, bitwise equal to TypeScript', () => {
+    const x = m(150, 41, 14);
+    const center = centredUniforms(1, 41, 15);
+    const view = { data: x.data, offset: 0, rowStride: 1, colStride: 41 };
+    const c0 = centredUniforms(41, 41, 16);
+    for (const triangle of ['full', 'upper', 'lower'] as const) {
+      for (const centerB of [center, undefined]) {
+        const opts = { triangle, centerA: center, centerB };
+        const { js } = bothPaths(41, 41, 150, -0.5, view, view, c0, 0, 41, opts);
+        // pieces of 8 rows: 41 = 5 x 8 + 1, so the last piece is a partial tile
+        setGemmPieceBudget(8 * 44 * 8);
+        const pieces = bothPaths(41, 41, 150, -0.5, view, view, c0, 0, 41, opts, [1, 2]);
+        setGemmPieceBudget();
+        for (const w of pieces.wasm) expect(bitwiseEqual(w, js)).toBe(true);
+      }
+    }
+  });
+
   test('gram() on the wasm path equals the centred triple loop', () => {
     const x = m(523, 45, 13);
     let g!: Matrix;

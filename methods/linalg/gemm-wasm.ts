@@ -81,39 +81,52 @@ export function wasmGemmInto(
   const nPad = Math.ceil(n / DNR) * DNR;
   const kcMax = Math.min(GEMM_KC, k);
   const pieceRows = Math.max(DMR, Math.min(Math.ceil(m / DMR) * DMR, Math.floor(cBudget / (nPad * 8) / DMR) * DMR));
+  // With one operand and one centring (a Gram matrix), A's rows [i0, i0 + pm) are B's rows, so a
+  // piece packs only B and reads A's panels from inside B's.
+  const sameRows = sameOperand(a, b) && options.centerA === options.centerB && m === n;
   for (let i0 = 0; i0 < m; i0 += pieceRows) {
     const pm = Math.min(pieceRows, m - i0);
     const mPad = Math.ceil(pm / DMR) * DMR;
-    const shared = sameOperand(a, b) && i0 === 0 && pm === n && options.centerA === options.centerB;
-    const aBytes = mPad * kcMax * 8;
-    const bBytes = shared ? 0 : nPad * kcMax * 8;
+    // A triangle needs only the columns [c0, c1) of this piece's rows: from i0 on for 'upper', up to
+    // the end of the piece's last row tile for 'lower' (a tile straddling the diagonal is written
+    // whole). Both are multiples of DNR (pieceRows is a multiple of DMR = DNR) or n, so the tiles
+    // are the same as over all columns and so are the results.
+    const c0 = triangle === 1 ? i0 : 0;
+    const c1 = triangle === 2 ? Math.min(n, i0 + mPad) : n;
+    const pn = c1 - c0;
+    const pnPad = Math.ceil(pn / DNR) * DNR;
+    const aBytes = sameRows ? 0 : mPad * kcMax * 8;
+    const bBytes = pnPad * kcMax * 8;
     const aOff = 0;
-    const bOff = shared ? aOff : aOff + aBytes;
-    const cOffBytes = aOff + aBytes + bBytes;
-    const mem = dgemmMemory(cOffBytes + mPad * nPad * 8);
+    const bOff = aOff + aBytes;
+    const cOffBytes = bOff + bBytes;
+    const mem = dgemmMemory(cOffBytes + mPad * pnPad * 8);
     const f64 = mem.f64;
     const cBase = cOffBytes / 8;
     for (let i = 0; i < mPad; i++) {
-      const dst = cBase + i * nPad;
+      const dst = cBase + i * pnPad;
       if (i < pm) {
-        const src = cOff + (i0 + i) * ldc;
-        f64.set(c.subarray(src, src + n), dst);
-        if (nPad > n) f64.fill(0, dst + n, dst + nPad);
+        const src = cOff + (i0 + i) * ldc + c0;
+        f64.set(c.subarray(src, src + pn), dst);
+        if (pnPad > pn) f64.fill(0, dst + pn, dst + pnPad);
       } else {
-        f64.fill(0, dst, dst + nPad);
+        f64.fill(0, dst, dst + pnPad);
       }
     }
-    const parallel = getDgemmThreads() > 1 && pm * n * kcMax >= PARALLEL_MIN;
+    const parallel = getDgemmThreads() > 1 && pm * pn * kcMax >= PARALLEL_MIN;
     for (let pc = 0; pc < k; pc += GEMM_KC) {
       const kc = Math.min(GEMM_KC, k - pc);
-      packPanels(a, i0, pm, pc, kc, options.centerA, f64, aOff / 8);
-      if (!shared) packPanels(b, 0, n, pc, kc, options.centerB, f64, bOff / 8);
-      const job = { m: pm, n, rowBase: i0, kc, aOff, bOff, cOff: cOffBytes, ldcBytes: nPad * 8, triangle, alpha };
+      if (!sameRows) packPanels(a, i0, pm, pc, kc, options.centerA, f64, aOff / 8);
+      packPanels(b, c0, pn, pc, kc, options.centerB, f64, bOff / 8);
+      // A's first row is B's row i0 - c0, i.e. panel (i0 - c0) / 4 of this block's packing.
+      const aAt = sameRows ? bOff + (i0 - c0) * kc * 8 : aOff;
+      // The triangle test compares row and column indices, both shifted by c0 here.
+      const job = { m: pm, n: pn, rowBase: i0 - c0, kc, aOff: aAt, bOff, cOff: cOffBytes, ldcBytes: pnPad * 8, triangle, alpha };
       runDgemmJob(mem, job, jobUnits(job), parallel);
     }
     for (let i = 0; i < pm; i++) {
-      const src = cBase + i * nPad;
-      c.set(f64.subarray(src, src + n), cOff + (i0 + i) * ldc);
+      const src = cBase + i * pnPad;
+      c.set(f64.subarray(src, src + pn), cOff + (i0 + i) * ldc + c0);
     }
     if (mem.bytes > KEEP_BYTES) releaseDgemmMemory();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { applyQ, eigh, eighTop, tridiagonalize } from './eigh.ts';
+import { applyQ, eigh, eighTop, setSymvKernel, tridiagonalize } from './eigh.ts';
 import { cases } from './fixtures/cases.ts';
 import { uniforms } from './fixtures/prng.ts';
 import { expectClose, flat, fromNested, maxAbs, maxAbsDiff, projector, symmetricFromDraws } from './fixtures/testing.ts';
@@ -149,6 +149,19 @@ describe('overwrite: working in the caller\'s buffer', () => {
 });
 
 describe('tridiagonalize', () => {
+  test('the WebAssembly matrix-vector products give bitwise the JavaScript loop\'s T and reflectors (odd and even orders)', () => {
+    for (const n of [64, 97, 130]) {
+      const s = symmetricFromDraws(n, uniforms((n * (n + 1)) / 2, 40 + n));
+      setSymvKernel(false);
+      const js = tridiagonalize(s);
+      setSymvKernel();
+      const wasm = tridiagonalize(s);
+      for (const [x, y] of [[js.d, wasm.d], [js.e, wasm.e], [js.tau, wasm.tau], [js.reflectors, wasm.reflectors]] as const) {
+        expect(Buffer.from(y.buffer, y.byteOffset, y.byteLength).equals(Buffer.from(x.buffer, x.byteOffset, x.byteLength))).toBe(true);
+      }
+    }
+  });
+
   test('Q T Q^T reproduces S, T symmetric tridiagonal', () => {
     const n = 77;
     const s = symmetric(n, 5);

@@ -1,3 +1,4 @@
+import { symvWorkspace, type SymvWorkspace } from '../compute/symv-kernel.ts';
 import { householderReflector } from './householder.ts';
 import { gemmInto, transpose } from './gemm.ts';
 import { matrix, type Matrix } from './matrix.ts';
@@ -25,6 +26,14 @@ import { matrix, type Matrix } from './matrix.ts';
  */
 
 const EPS = 2 ** -52;
+/** Order from which the tridiagonalisation's matrix-vector products run in symv-kernel.ts. */
+const SYMV_WASM_MIN = 64;
+let symvKernel = true;
+
+/** Turns the WebAssembly matrix-vector products off (tests compare both paths); no argument restores them. */
+export function setSymvKernel(enabled = true): void {
+  symvKernel = enabled;
+}
 /** Reflectors per tridiagonalisation panel. */
 const NB = 32;
 /** Reflectors per compact-WY block in the back-transformation (its inner product length). */
@@ -70,16 +79,19 @@ function checkSquare(name: string, s: Matrix): number {
  */
 export function tridiagonalize(s: Matrix, options: EighOptions = {}): Tridiagonal {
   const n = checkSquare('tridiagonalize', s);
+  // The matrix-vector products stream the trailing matrix from a WebAssembly memory when it is
+  // large enough to pay for the copy in and out (the same sums either way).
+  const ws = symvKernel && n >= SYMV_WASM_MIN ? symvWorkspace(n) : undefined;
   // The upper triangle of S, zeros below (what the reflector rows below expect).
-  const a = options.overwrite ? s.data : new Float64Array(n * n);
-  if (options.overwrite) for (let i = 0; i < n; i++) a.fill(0, i * n, i * n + i);
+  const a = ws?.a ?? (options.overwrite ? s.data : new Float64Array(n * n));
+  if (a === s.data) for (let i = 0; i < n; i++) a.fill(0, i * n, i * n + i);
   else for (let i = 0; i < n; i++) a.set(s.data.subarray(i * n + i, (i + 1) * n), i * n + i);
   const d = new Float64Array(n);
   const e = new Float64Array(Math.max(n - 1, 0));
   const tau = new Float64Array(Math.max(n - 1, 0));
   const wbuf = new Float64Array(NB * n);
-  const v = new Float64Array(n);
-  const y = new Float64Array(n);
+  const v = ws?.v ?? new Float64Array(n);
+  const y = ws?.y ?? new Float64Array(n);
   const tmp = new Float64Array(NB);
   const tmp2 = new Float64Array(NB);
   const xbuf = new Float64Array(2 * NB * n);
@@ -109,7 +121,7 @@ export function tridiagonalize(s: Matrix, options: EighOptions = {}): Tridiagona
       wbuf.fill(0, wp, wp + n);
       if (t === 0) continue;
       for (let r = i + 1; r < n; r++) v[r] = a[col + r]!;
-      symvUpper(a, n, i + 1, v, y);
+      symvUpper(a, n, i + 1, v, y, ws);
       wbuf.set(y.subarray(i + 1, n), wp + i + 1);
       if (j > 0) {
         for (let jj = 0; jj < j; jj++) {
@@ -169,7 +181,10 @@ export function tridiagonalize(s: Matrix, options: EighOptions = {}): Tridiagona
   // Keep only the reflector vectors: zero everything at or left of the diagonal.
   for (let i = 0; i < n; i++) a.fill(0, i * n, i * n + i + 1);
   if (n > 0) a.fill(0, (n - 1) * n, n * n);
-  return { n, d, e, reflectors: a, tau };
+  // Out of the workspace's memory (dropped here) into s's buffer or a plain one.
+  const reflectors = a === ws?.a ? (options.overwrite ? s.data : new Float64Array(n * n)) : a;
+  if (reflectors !== a) reflectors.set(a);
+  return { n, d, e, reflectors, tau };
 }
 
 /**
@@ -177,7 +192,9 @@ export function tridiagonalize(s: Matrix, options: EighOptions = {}): Tridiagona
  * row-major a. Two rows per pass so each load of v[r] and y[r] serves two matrix entries: the
  * loop streams the trailing triangle once and is bound by memory traffic, not arithmetic.
  */
-function symvUpper(a: Float64Array, n: number, start: number, v: Float64Array, y: Float64Array): void {
+const accs = new Float64Array(4);
+
+function symvUpper(a: Float64Array, n: number, start: number, v: Float64Array, y: Float64Array, ws?: SymvWorkspace): void {
   y.fill(0, start, n);
   let c = start;
   for (; c + 3 < n; c += 4) {
@@ -198,7 +215,14 @@ function symvUpper(a: Float64Array, n: number, start: number, v: Float64Array, y
     let acc1 = a01 * v0 + a11 * v1 + a12 * v2 + a13 * v3;
     let acc2 = a02 * v0 + a12 * v1 + a22 * v2 + a23 * v3;
     let acc3 = a03 * v0 + a13 * v1 + a23 * v2 + a33 * v3;
-    for (let r = c + 4; r < n; r++) {
+    let r = c + 4;
+    if (ws !== undefined) {
+      // the same sums, two columns at a time (symv-kernel.ts); an odd last column stays below
+      accs[0] = acc0; accs[1] = acc1; accs[2] = acc2; accs[3] = acc3;
+      r = ws.rows4(c, accs);
+      acc0 = accs[0]!; acc1 = accs[1]!; acc2 = accs[2]!; acc3 = accs[3]!;
+    }
+    for (; r < n; r++) {
       const x0 = a[r0 + r]!;
       const x1 = a[r1 + r]!;
       const x2 = a[r2 + r]!;

@@ -18,9 +18,8 @@
  * result does not depend on how tiles are split across threads (each tile is computed by exactly
  * one thread, with the same operations).
  *
- * Lane layout (why it is fast): a broadcast of one A entry per row costs JavaScriptCore a scalar
- * load and a general-register-to-vector move for every row but the first, which made the kernel
- * run at ~4.1 GMAC/s per thread here. Instead, A's tile rows are read as two f64x2 vectors
+ * Lane layout (why it is faster): a broadcast of one A entry per row costs JavaScriptCore a scalar
+ * load and a general-register-to-vector move for every row but the first. Instead, A's tile rows are read as two f64x2 vectors
  * (rows 0-1 and 2-3), B's four columns as two vectors (columns 0-1 and 2-3) and those two with
  * their lanes swapped (columns 1-0 and 3-2, one shuffle each). The eight lane-wise products of the
  * two A vectors with the four B vectors are exactly the 16 entries of the 4 x 4 tile, each in one
@@ -28,7 +27,8 @@
  * (C[2ra][2v+1], C[2ra+1][2v]). The store step puts the lanes back in row order with two shuffles
  * per output vector. Every entry still sees the same multiplies and adds in the same order (the
  * shuffles only move values), so the results are bitwise those of the broadcast form and of the
- * TypeScript kernel (gemm-wasm.test.ts); measured 6.7 GMAC/s per thread on the same tiles.
+ * TypeScript kernel (gemm-wasm.test.ts). On the same 128 x 256 x 64 blocks, five alternating
+ * single-thread runs here: 6.2 G multiply-adds/s on average against 5.1 for the broadcast form.
  *
  * Register use: 8 accumulators, 4 B vectors, 2 A vectors and alpha: 15 of the 16 xmm registers
  * x86-64 engines allocate, so nothing spills.

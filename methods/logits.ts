@@ -4,6 +4,7 @@ import type { FusedHead } from './outputs.ts';
 
 /** Row-wise log-sum-exp, shifted by the row maximum so that large logits cannot overflow. */
 export function rowLogSumExp(logits: FloatMatrix, temperature = 1): Float64Array {
+  if (temperature === 1) return rowMaxAndLogSumExp(logits).logSumExp;
   const { rows, cols, data } = logits;
   const out = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
@@ -17,11 +18,33 @@ export function rowLogSumExp(logits: FloatMatrix, temperature = 1): Float64Array
   return out;
 }
 
-export function rowMax(m: FloatMatrix): Float64Array {
-  const out = new Float64Array(m.rows);
-  for (let i = 0; i < m.rows; i++) {
+/**
+ * rowMax and rowLogSumExp (temperature 1) in one pass over the logits: the same values as the two
+ * functions give (x / 1 is x, so the shift is the row maximum itself).
+ */
+export function rowMaxAndLogSumExp(logits: FloatMatrix): { max: Float64Array; logSumExp: Float64Array } {
+  const { rows, cols, data } = logits;
+  const maxOut = new Float64Array(rows);
+  const lse = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const base = i * cols;
     let max = -Infinity;
-    for (let j = 0; j < m.cols; j++) max = Math.max(max, m.data[i * m.cols + j]!);
+    for (let j = 0; j < cols; j++) max = Math.max(max, data[base + j]!);
+    let sum = 0;
+    for (let j = 0; j < cols; j++) sum += Math.exp(data[base + j]! - max);
+    maxOut[i] = max;
+    lse[i] = max + Math.log(sum);
+  }
+  return { max: maxOut, logSumExp: lse };
+}
+
+export function rowMax(m: FloatMatrix): Float64Array {
+  const { rows, cols, data } = m;
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const base = i * cols;
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) max = Math.max(max, data[base + j]!);
     out[i] = max;
   }
   return out;

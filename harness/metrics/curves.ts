@@ -38,9 +38,11 @@ export function binaryCounts(isPositive: Uint8Array, score: Float64Array): Thres
   pos.sort();
   neg.sort();
 
-  const fps: number[] = [];
-  const tps: number[] = [];
-  const thresholds: number[] = [];
+  // At most n distinct thresholds: fill preallocated arrays and return views of the used part.
+  const fps = new Float64Array(n);
+  const tps = new Float64Array(n);
+  const thresholds = new Float64Array(n);
+  let m = 0;
   let p = pos.length - 1;
   let q = neg.length - 1;
   let tp = 0;
@@ -49,11 +51,12 @@ export function binaryCounts(isPositive: Uint8Array, score: Float64Array): Thres
     const t = q < 0 || (p >= 0 && pos[p]! > neg[q]!) ? pos[p]! : neg[q]!;
     while (p >= 0 && pos[p]! === t) { tp++; p--; }
     while (q >= 0 && neg[q]! === t) { fp++; q--; }
-    tps.push(tp);
-    fps.push(fp);
-    thresholds.push(t);
+    tps[m] = tp;
+    fps[m] = fp;
+    thresholds[m] = t;
+    m++;
   }
-  return { fps: Float64Array.from(fps), tps: Float64Array.from(tps), thresholds: Float64Array.from(thresholds) };
+  return { fps: fps.subarray(0, m), tps: tps.subarray(0, m), thresholds: thresholds.subarray(0, m) };
 }
 
 export interface RocCurve {
@@ -62,20 +65,58 @@ export interface RocCurve {
   readonly thresholds: Float64Array;
 }
 
+/**
+ * The counts of the swapped problem: negatives as the positive class, scored by -score. Its
+ * distinct thresholds are the same values negated, in the opposite order, and at each one the
+ * counts are what stays strictly below the original threshold: exact integer arithmetic, so a
+ * curve built from these equals one built from binaryCounts(1 - isPositive, -score) (a tie
+ * group of ±0 may be represented by the other zero: the groups are the same under ===).
+ */
+export function swappedCounts(counts: ThresholdCounts): ThresholdCounts {
+  const { fps, tps, thresholds } = counts;
+  const m = fps.length;
+  const totalNeg = m > 0 ? fps[m - 1]! : 0;
+  const totalPos = m > 0 ? tps[m - 1]! : 0;
+  const sFps = new Float64Array(m);
+  const sTps = new Float64Array(m);
+  const sThresholds = new Float64Array(m);
+  for (let j = 0; j < m; j++) {
+    const i = m - 1 - j; // -thresholds[i] is the j-th highest swapped threshold
+    const aboveNeg = i > 0 ? fps[i - 1]! : 0;
+    const abovePos = i > 0 ? tps[i - 1]! : 0;
+    sTps[j] = totalNeg - aboveNeg;
+    sFps[j] = totalPos - abovePos;
+    sThresholds[j] = -thresholds[i]!;
+  }
+  return { fps: sFps, tps: sTps, thresholds: sThresholds };
+}
+
 export function rocCurve(isPositive: Uint8Array, score: Float64Array, dropIntermediate = true): RocCurve {
-  let { fps, tps, thresholds } = binaryCounts(isPositive, score);
+  return rocFromCounts(binaryCounts(isPositive, score), dropIntermediate);
+}
+
+/** rocCurve from counts already made (one sort serves several curves of the same scores). */
+export function rocFromCounts(counts: ThresholdCounts, dropIntermediate = true): RocCurve {
+  let { fps, tps, thresholds } = counts;
   if (dropIntermediate && fps.length > 2) {
     // Keep end points and every point where the curve bends (non-zero second difference).
-    const keep: number[] = [0];
-    for (let i = 1; i < fps.length - 1; i++) {
-      const bendsFp = fps[i + 1]! - 2 * fps[i]! + fps[i - 1]! !== 0;
-      const bendsTp = tps[i + 1]! - 2 * tps[i]! + tps[i - 1]! !== 0;
-      if (bendsFp || bendsTp) keep.push(i);
+    const last = fps.length - 1;
+    const keptFps = new Float64Array(fps.length);
+    const keptTps = new Float64Array(fps.length);
+    const keptThresholds = new Float64Array(fps.length);
+    let kept = 0;
+    for (let i = 0; i <= last; i++) {
+      const bends = i === 0 || i === last ||
+        fps[i + 1]! - 2 * fps[i]! + fps[i - 1]! !== 0 || tps[i + 1]! - 2 * tps[i]! + tps[i - 1]! !== 0;
+      if (!bends) continue;
+      keptFps[kept] = fps[i]!;
+      keptTps[kept] = tps[i]!;
+      keptThresholds[kept] = thresholds[i]!;
+      kept++;
     }
-    keep.push(fps.length - 1);
-    fps = Float64Array.from(keep, (i) => fps[i]!);
-    tps = Float64Array.from(keep, (i) => tps[i]!);
-    thresholds = Float64Array.from(keep, (i) => thresholds[i]!);
+    fps = keptFps.subarray(0, kept);
+    tps = keptTps.subarray(0, kept);
+    thresholds = keptThresholds.subarray(0, kept);
   }
   const m = fps.length + 1;
   const totalNeg = fps[fps.length - 1]!;
@@ -101,7 +142,12 @@ export interface PrCurve {
 }
 
 export function precisionRecallCurve(isPositive: Uint8Array, score: Float64Array): PrCurve {
-  const { fps, tps } = binaryCounts(isPositive, score);
+  return prFromCounts(binaryCounts(isPositive, score));
+}
+
+/** precisionRecallCurve from counts already made. */
+export function prFromCounts(counts: ThresholdCounts): PrCurve {
+  const { fps, tps } = counts;
   const n = tps.length;
   const totalPos = tps[n - 1]!;
   const precision = new Float64Array(n + 1);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { auc, binaryCounts, rocCurve } from './curves.ts';
+import { auc, binaryCounts, precisionRecallCurve, rocCurve, swappedCounts } from './curves.ts';
 import { accuracy, oodMetrics } from './ood.ts';
 import fixture from './fixtures/metrics_cases.json';
 
@@ -125,6 +125,51 @@ describe('binaryCounts (two native sorts and a merge)', () => {
       const want = reference(isPositive, score);
       expect(Array.from(got.fps)).toEqual(want.fps);
       expect(Array.from(got.tps)).toEqual(want.tps);
+    }
+  });
+
+  test('swappedCounts equals counting the swapped problem (negatives positive, -score) afresh', () => {
+    let seed = 5;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 2 + Math.floor(rand() * 60);
+      const levels = 1 + Math.floor(rand() * 8);
+      const score = Float64Array.from({ length: n }, () => {
+        const v = Math.floor(rand() * levels) - Math.floor(levels / 2);
+        return v === 0 && rand() < 0.5 ? -0 : v * 0.3;
+      });
+      const isPositive = Uint8Array.from({ length: n }, () => (rand() < 0.5 ? 1 : 0));
+      const got = swappedCounts(binaryCounts(isPositive, score));
+      const want = binaryCounts(isPositive.map((v) => 1 - v), score.map((v) => -v));
+      expect(Array.from(got.fps)).toEqual(Array.from(want.fps));
+      expect(Array.from(got.tps)).toEqual(Array.from(want.tps));
+      // a tie group of ±0 may be represented by either zero (=== equal, as binaryCounts groups them)
+      expect(Array.from(got.thresholds, (v) => v + 0)).toEqual(Array.from(want.thresholds, (v) => v + 0));
+    }
+  });
+
+  test('oodMetrics (one sort for three curves) is exactly the three curves built separately', () => {
+    let seed = 11;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let trial = 0; trial < 100; trial++) {
+      const nId = 1 + Math.floor(rand() * 80);
+      const nOod = 1 + Math.floor(rand() * 80);
+      const draw = () => (trial % 2 === 0 ? Math.floor(rand() * 6) - 3 : rand() * 4 - 2);
+      const id = Float64Array.from({ length: nId }, () => draw() + 0.5);
+      const ood = Float64Array.from({ length: nOod }, draw);
+      const isOod = new Uint8Array(nId + nOod).fill(1, nId);
+      const conf = Float64Array.from([...id, ...ood]);
+      const negConf = conf.map((v) => -v);
+      const roc = rocCurve(isOod, negConf);
+      const prIn = precisionRecallCurve(isOod.map((v) => 1 - v), conf);
+      const prOut = precisionRecallCurve(isOod, negConf);
+      let at = roc.tpr.findIndex((t) => t >= 0.95);
+      if (at < 0) at = 0;
+      const m = oodMetrics(id, ood);
+      expect(m.fpr95).toBe(roc.fpr[at]!);
+      expect(m.auroc).toBe(auc(roc.fpr, roc.tpr));
+      expect(m.auprIn).toBe(auc(prIn.recall, prIn.precision));
+      expect(m.auprOut).toBe(auc(prOut.recall, prOut.precision));
     }
   });
 

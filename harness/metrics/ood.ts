@@ -1,4 +1,4 @@
-import { auc, precisionRecallCurve, rocCurve } from './curves.ts';
+import { auc, binaryCounts, prFromCounts, rocFromCounts, swappedCounts } from './curves.ts';
 
 /**
  * The benchmark's OOD metrics (OpenOOD convention, docs/multiood-facts.md §1): OOD is the positive class,
@@ -22,18 +22,17 @@ export function oodMetrics(idConf: Float64Array, oodConf: Float64Array, recallLe
   const isOod = new Uint8Array(n);
   isOod.fill(1, idConf.length);
   const negConf = new Float64Array(n);
-  const conf = new Float64Array(n);
-  conf.set(idConf, 0);
-  conf.set(oodConf, idConf.length);
-  for (let i = 0; i < n; i++) negConf[i] = -conf[i]!;
+  for (let i = 0; i < idConf.length; i++) negConf[i] = -idConf[i]!;
+  for (let i = 0; i < oodConf.length; i++) negConf[idConf.length + i] = -oodConf[i]!;
 
-  const roc = rocCurve(isOod, negConf);
+  // One sort serves the three curves: ROC and PR-out score OOD by -conf, PR-in (ID positive,
+  // score conf) is the same problem swapped, counted from the same thresholds (curves.ts).
+  const counts = binaryCounts(isOod, negConf);
+  const roc = rocFromCounts(counts);
   let firstAtRecall = roc.tpr.findIndex((t) => t >= recallLevel);
   if (firstAtRecall < 0) firstAtRecall = 0; // numpy argmax of an all-false mask; unreachable since the last TPR is 1
-  const isId = new Uint8Array(n);
-  for (let i = 0; i < n; i++) isId[i] = 1 - isOod[i]!;
-  const prIn = precisionRecallCurve(isId, conf);
-  const prOut = precisionRecallCurve(isOod, negConf);
+  const prIn = prFromCounts(swappedCounts(counts));
+  const prOut = prFromCounts(counts);
   return {
     fpr95: roc.fpr[firstAtRecall]!,
     auroc: auc(roc.fpr, roc.tpr),

@@ -11,6 +11,10 @@ export const energy = defineScorer({
   usesFitFeatures: false,
   settings: z.object({ temperature: z.number().positive().default(1) }),
   fit: (_ctx, { temperature }) => ({
-    score: (split) => ({ conf: rowLogSumExp(split.logits, temperature).map((v) => v * temperature) }),
+    score(split) {
+      const conf = rowLogSumExp(split.logits, temperature);
+      for (let i = 0; i < conf.length; i++) conf[i]! *= temperature;
+      return { conf };
+    },
   }),
 });

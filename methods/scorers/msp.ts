@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rowLogSumExp, rowMax } from '../logits.ts';
+import { rowMaxAndLogSumExp } from '../logits.ts';
 import { defineScorer } from '../scorer.ts';
 
 /** Maximum softmax probability: exp(max logit - logsumexp), exact and overflow-free. */
@@ -15,9 +15,10 @@ export const msp = defineScorer({
   settings: z.object({}),
   fit: () => ({
     score(split) {
-      const lse = rowLogSumExp(split.logits);
-      const max = rowMax(split.logits);
-      return { conf: max.map((m, i) => Math.exp(m - lse[i]!)) };
+      const { max, logSumExp } = rowMaxAndLogSumExp(split.logits);
+      const conf = new Float64Array(max.length);
+      for (let i = 0; i < conf.length; i++) conf[i] = Math.exp(max[i]! - logSumExp[i]!);
+      return { conf };
     },
   }),
 });

@@ -53,3 +53,20 @@ describe('blocked factor and solves beyond one block (NB = 128)', () => {
     });
   }
 });
+
+describe('one right-hand row', () => {
+  test('solves of a single row are bitwise those of the same row inside a many-row solve (n = 300 and 700: several blocks and depth blocks)', () => {
+    for (const n of [300, 700]) {
+      const x = matrix(n + 20, n, centredUniforms(n + 20, n, 30 + n));
+      const l = (cholesky(gram(x, true)) as { L: ReturnType<typeof matrix> }).L;
+      // 9 rows go through the float64 product (and its wasm path); row 4 alone through the one-row loops
+      const rows = matrix(9, n, centredUniforms(9, n, 31 + n));
+      const one = matrix(1, n, rows.data.slice(4 * n, 5 * n));
+      for (const solve of [solveLowerRows, solveLowerTransposeRows]) {
+        const many = solve(l, rows).data.subarray(4 * n, 5 * n);
+        const single = solve(l, one).data;
+        expect(Buffer.from(single.buffer, single.byteOffset, single.byteLength).equals(Buffer.from(many.buffer, many.byteOffset, many.byteLength))).toBe(true);
+      }
+    }
+  });
+});

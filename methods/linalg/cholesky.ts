@@ -1,4 +1,5 @@
 import { gemmInto } from './gemm.ts';
+import { GEMM_KC } from './pack.ts';
 import { matrix, type Matrix } from './matrix.ts';
 
 /**
@@ -66,6 +67,60 @@ export function cholesky(s: Matrix): CholeskyResult {
   return { ok: true, L: matrix(n, n, a) };
 }
 
+/*
+ * One right-hand row (the condition estimate's inverse iteration solves one vector at a time): the
+ * products above without packing a 4-row tile for a single row. Each entry gets what gemmInto
+ * gives it: per depth block of GEMM_KC from the start of the inner range, a running sum from 0 in
+ * increasing order, then y -= sum (gemmInto's y += -1 * sum, the same IEEE operation).
+ */
+
+/** y[j] -= sum_{p < j0} y[p] L[j][p] for j in [j0, j1): rows of L, read contiguously. */
+function subtractRowProductOneRow(y: Float64Array, l: Float64Array, n: number, j0: number, j1: number): void {
+  for (let j = j0; j < j1; j++) {
+    const row = j * n;
+    let v = y[j]!;
+    for (let p0 = 0; p0 < j0; p0 += GEMM_KC) {
+      const p1 = Math.min(j0, p0 + GEMM_KC);
+      let acc = 0;
+      for (let p = p0; p < p1; p++) acc += y[p]! * l[row + p]!;
+      v -= acc;
+    }
+    y[j] = v;
+  }
+}
+
+/**
+ * y[j] -= sum_{p >= j1} y[p] L[p][j] for j in [j0, j1): eight columns at a time in registers, so
+ * each row p of the (L2-resident) depth block gives one cache line per pass.
+ */
+function subtractColumnProductOneRow(y: Float64Array, l: Float64Array, n: number, j0: number, j1: number): void {
+  for (let p0 = j1; p0 < n; p0 += GEMM_KC) {
+    const p1 = Math.min(n, p0 + GEMM_KC);
+    let j = j0;
+    for (; j + 8 <= j1; j += 8) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+      for (let p = p0, r = p0 * n + j; p < p1; p++, r += n) {
+        const yp = y[p]!;
+        a0 += yp * l[r]!;
+        a1 += yp * l[r + 1]!;
+        a2 += yp * l[r + 2]!;
+        a3 += yp * l[r + 3]!;
+        a4 += yp * l[r + 4]!;
+        a5 += yp * l[r + 5]!;
+        a6 += yp * l[r + 6]!;
+        a7 += yp * l[r + 7]!;
+      }
+      y[j]! -= a0; y[j + 1]! -= a1; y[j + 2]! -= a2; y[j + 3]! -= a3;
+      y[j + 4]! -= a4; y[j + 5]! -= a5; y[j + 6]! -= a6; y[j + 7]! -= a7;
+    }
+    for (; j < j1; j++) {
+      let acc = 0;
+      for (let p = p0, r = p0 * n + j; p < p1; p++, r += n) acc += y[p]! * l[r]!;
+      y[j]! -= acc;
+    }
+  }
+}
+
 function checkShapes(name: string, l: Matrix, b: Matrix): void {
   if (l.rows !== l.cols) throw new Error(`${name}: factor is ${l.rows} x ${l.cols}, not square`);
   if (b.cols !== l.rows) throw new Error(`${name}: rows of length ${b.cols} against a ${l.rows} x ${l.rows} factor`);
@@ -90,7 +145,8 @@ export function solveLowerRowsInPlace(l: Matrix, y: Matrix): Matrix {
   for (let j0 = 0; j0 < n; j0 += NB) {
     const j1 = Math.min(n, j0 + NB);
     // Y[:, J] -= Y[:, :j0] L[J, :j0]^T
-    gemmInto(m, j1 - j0, j0, -1, { data: yd, offset: 0, rowStride: n, colStride: 1 }, { data: ld, offset: j0 * n, rowStride: n, colStride: 1 }, yd, j0, n);
+    if (m === 1) subtractRowProductOneRow(yd, ld, n, j0, j1);
+    else gemmInto(m, j1 - j0, j0, -1, { data: yd, offset: 0, rowStride: n, colStride: 1 }, { data: ld, offset: j0 * n, rowStride: n, colStride: 1 }, yd, j0, n);
     for (let i = 0; i < m; i++) {
       const ri = i * n;
       for (let j = j0; j < j1; j++) {
@@ -116,7 +172,8 @@ export function solveLowerTransposeRows(l: Matrix, b: Matrix): Matrix {
   for (let j0 = lastStart; j0 >= 0; j0 -= NB) {
     const j1 = Math.min(n, j0 + NB);
     // Y[:, J] -= Y[:, j1:] L[j1:, J]
-    gemmInto(
+    if (m === 1) subtractColumnProductOneRow(yd, ld, n, j0, j1);
+    else gemmInto(
       m,
       j1 - j0,
       n - j1,

@@ -119,10 +119,16 @@ export function buildKnnIndex(fit: FloatMatrix): KnnIndex {
       /** Stages 1-2 for query row r of the block, given approximate t_j (distance minus ‖q‖²) in `t` and their error bound e. */
       const refine = (r: number, e: number): number => {
         const { best, cand, candDist } = scratch;
+        // One pass: the k smallest t (insertion into `best`), and every row that could end up at or
+        // below the final window's top, worst + margin. `worst` only decreases, so a row with
+        // t <= (final worst) + margin had t <= (worst at its turn) + margin and is recorded.
+        const margin = 2 * e + 1e-12;
         best.fill(Infinity);
         let worst = Infinity;
+        let recorded = 0;
         for (let j = 0; j < rows; j++) {
           const tj = t[j]!;
+          if (tj <= worst + margin) cand[recorded++] = j;
           if (tj < worst) {
             let p = k - 1;
             while (p > 0 && best[p - 1]! > tj) {
@@ -135,12 +141,12 @@ export function buildKnnIndex(fit: FloatMatrix): KnnIndex {
         }
         // Rows within the error window of the k-th are re-scored exactly; rows below it are
         // certainly nearer than the k-th exact distance, rows above certainly farther.
-        const margin = 2 * e + 1e-12;
         const lo = worst - margin;
         const hi = worst + margin;
         let below = 0;
         let nc = 0;
-        for (let j = 0; j < rows; j++) {
+        for (let c = 0; c < recorded; c++) {
+          const j = cand[c]!;
           const tj = t[j]!;
           if (tj < lo) below++;
           else if (tj <= hi) cand[nc++] = j;

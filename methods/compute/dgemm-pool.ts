@@ -81,13 +81,19 @@ export function releaseDgemmMemory(): void {
   memory = undefined;
 }
 
-/** Runs `total` units of `job` on `mem`; spread over the workers when `parallel`. */
-export function runDgemmJob(mem: DgemmMemory, job: DgemmJob, total: number, parallel: boolean): void {
+/**
+ * Runs `total` units of `job` on `mem`; spread over the workers when `parallel`. `meanwhile`, when
+ * given, runs on the calling thread once the workers have the job and before it claims units
+ * itself (the caller packs the next depth block there; it must not touch what this job reads or
+ * writes). Returns when every unit and `meanwhile` are done.
+ */
+export function runDgemmJob(mem: DgemmMemory, job: DgemmJob, total: number, parallel: boolean, meanwhile?: () => void): void {
   if (!parallel || threads <= 1) {
     for (let u = 0; u < total; u++) runDgemmUnit(mem.fn, job, u);
+    meanwhile?.();
     return;
   }
-  getPool(threads - 1).run(mem, job, total);
+  getPool(threads - 1).run(mem, job, total, meanwhile);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -96,7 +102,7 @@ interface Pool {
   workers: number;
   postMemory(id: number, memory: WebAssembly.Memory): void;
   dropMemory(): void;
-  run(mem: DgemmMemory, job: DgemmJob, total: number): void;
+  run(mem: DgemmMemory, job: DgemmJob, total: number, meanwhile?: () => void): void;
   workerUnits(): number;
 }
 
@@ -140,9 +146,10 @@ function getPool(workers: number): Pool {
     dropMemory() {
       for (const worker of list) worker.postMessage({ type: 'drop' });
     },
-    run(mem, job, total) {
+    run(mem, job, total, meanwhile) {
       if (list.length === 0 || broken !== undefined) {
         for (let u = 0; u < total; u++) runDgemmUnit(mem.fn, job, u);
+        meanwhile?.();
         return;
       }
       if (total > 0xffff) throw new Error(`dgemm: ${total} work units in one job (max 65535)`);
@@ -152,6 +159,7 @@ function getPool(workers: number): Pool {
       Atomics.store(ctrl, DCTRL.claim, gen << 16);
       Atomics.store(ctrl, DCTRL.gen, gen);
       Atomics.notify(ctrl, DCTRL.gen);
+      meanwhile?.();
       claimAndRun(ctrl, gen, total, (u) => runDgemmUnit(mem.fn, job, u));
       let last = Atomics.load(ctrl, DCTRL.done);
       let since = performance.now();

@@ -95,11 +95,12 @@ export function wasmGemmInto(
     const c1 = triangle === 2 ? Math.min(n, i0 + mPad) : n;
     const pn = c1 - c0;
     const pnPad = Math.ceil(pn / DNR) * DNR;
+    // Two packing regions: the calling thread packs depth block p + 1 into one while the workers
+    // multiply block p from the other (runDgemmJob's `meanwhile`).
     const aBytes = sameRows ? 0 : mPad * kcMax * 8;
     const bBytes = pnPad * kcMax * 8;
-    const aOff = 0;
-    const bOff = aOff + aBytes;
-    const cOffBytes = bOff + bBytes;
+    const regionBytes = aBytes + bBytes;
+    const cOffBytes = 2 * regionBytes;
     const mem = dgemmMemory(cOffBytes + mPad * pnPad * 8);
     const f64 = mem.f64;
     const cBase = cOffBytes / 8;
@@ -114,15 +115,23 @@ export function wasmGemmInto(
       }
     }
     const parallel = getDgemmThreads() > 1 && pm * pn * kcMax >= PARALLEL_MIN;
-    for (let pc = 0; pc < k; pc += GEMM_KC) {
+    const pack = (pc: number, region: number) => {
       const kc = Math.min(GEMM_KC, k - pc);
+      const aOff = region * regionBytes;
+      const bOff = aOff + aBytes;
       if (!sameRows) packPanels(a, i0, pm, pc, kc, options.centerA, f64, aOff / 8);
       packPanels(b, c0, pn, pc, kc, options.centerB, f64, bOff / 8);
+    };
+    pack(0, 0);
+    for (let pc = 0, region = 0; pc < k; pc += GEMM_KC, region = 1 - region) {
+      const kc = Math.min(GEMM_KC, k - pc);
+      const bOff = region * regionBytes + aBytes;
       // A's first row is B's row i0 - c0, i.e. panel (i0 - c0) / 4 of this block's packing.
-      const aAt = sameRows ? bOff + (i0 - c0) * kc * 8 : aOff;
+      const aOff = sameRows ? bOff + (i0 - c0) * kc * 8 : region * regionBytes;
       // The triangle test compares row and column indices, both shifted by c0 here.
-      const job = { m: pm, n: pn, rowBase: i0 - c0, kc, aOff: aAt, bOff, cOff: cOffBytes, ldcBytes: pnPad * 8, triangle, alpha };
-      runDgemmJob(mem, job, jobUnits(job), parallel);
+      const job = { m: pm, n: pn, rowBase: i0 - c0, kc, aOff, bOff, cOff: cOffBytes, ldcBytes: pnPad * 8, triangle, alpha };
+      const next = pc + GEMM_KC;
+      runDgemmJob(mem, job, jobUnits(job), parallel, next < k ? () => pack(next, 1 - region) : undefined);
     }
     for (let i = 0; i < pm; i++) {
       const src = cBase + i * pnPad;

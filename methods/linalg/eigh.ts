@@ -61,6 +61,9 @@ export interface EighOptions {
   /**
    * Work in s's own buffer instead of a copy (a caller that no longer needs s saves a D x D
    * matrix, 180 MiB at D = 4864): s's contents are destroyed, and eigh's vectors reuse its buffer.
+   * Where the tridiagonalisation streams its matrix-vector products from WebAssembly
+   * (symv-kernel.ts, D >= 64) it works in a copy in that memory and writes the reflectors back
+   * into s, so the saving holds from the tridiagonal on, not during it.
    */
   readonly overwrite?: boolean;
 }
@@ -187,13 +190,14 @@ export function tridiagonalize(s: Matrix, options: EighOptions = {}): Tridiagona
   return { n, d, e, reflectors, tau };
 }
 
+/** The diagonal blocks' four row sums, passed to and from symv-kernel.ts. */
+const accs = new Float64Array(4);
+
 /**
  * y[start:] = A[start:, start:] v[start:] for the symmetric A held in the upper triangle of the
  * row-major a. Two rows per pass so each load of v[r] and y[r] serves two matrix entries: the
  * loop streams the trailing triangle once and is bound by memory traffic, not arithmetic.
  */
-const accs = new Float64Array(4);
-
 function symvUpper(a: Float64Array, n: number, start: number, v: Float64Array, y: Float64Array, ws?: SymvWorkspace): void {
   y.fill(0, start, n);
   let c = start;

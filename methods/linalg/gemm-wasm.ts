@@ -10,9 +10,12 @@ import { GEMM_KC, packPanels } from './pack.ts';
  * products here when they are large enough to pay for copying the output block in and out.
  *
  * Layout: the output block C (rows padded to 4, columns padded to 4) stays in the wasm memory for
- * the whole product while the inner dimension streams through in GEMM_KC blocks: for each block
- * the calling thread packs A's and B's panels (one shared packing when A and B are the same
- * operand, as for a Gram matrix), then every thread claims (128-row x 64-column) work units.
+ * the whole product while the inner dimension streams through in GEMM_KC blocks. The calling
+ * thread packs A's and B's panels of the first block; then, for each block, the workers start on
+ * its (128-row x 64-column) work units while the calling thread packs the next block into a second
+ * region, and then claims units too. When A and B are the same operand (a Gram matrix) only B is
+ * packed and A's panels are read inside it; with a triangle, only the columns that the piece's
+ * rows need are packed and copied.
  * Outputs larger than C_BUDGET bytes are done in row pieces.
  */
 

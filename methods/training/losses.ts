@@ -22,6 +22,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // registers them through this module. It populates the global gradient registry shared by every
 // copy of tfjs-core, so tf.grad / tf.variableGrads / optimizers work for whoever imports losses.ts.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// Saved tensors share storage instead of being copied by one Identity kernel each (tape-saves.ts).
+import './tape-saves.ts';
 
 /**
  * The distances between two probability rows p, q (length n) offered for A2D and for the outlier

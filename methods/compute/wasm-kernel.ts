@@ -53,65 +53,43 @@ export function sgemmModuleBytes(shared: boolean, maxPages = 65536, kind: Kernel
 
 /** The f32 kernel: a 4 x 16 tile, one broadcast A entry per row against four B vectors. */
 function float32Body(): { locals: [number, number][]; code: number[] } {
-  // Parameters 0..7, then i32 locals 8..14, then v128 locals.
-  const P = { ap0: 0, bp0: 1, cp0: 2, mTiles: 3, nTiles: 4, kc: 5, ldc: 6, accumulate: 7 };
-  const L = { jt: 8, it: 9, ap: 10, bp: 11, k: 12, cp: 13, panel: 14 };
+  // i32 locals 8..14, then v128 locals.
   const i32Locals = 7;
   const vBase = 15;
   const acc = (r: number, v: number) => vBase + r * NRV + v;
   const bReg = (v: number) => vBase + MR * NRV + v;
   const aReg = vBase + MR * NRV + NRV;
   const v128Locals = MR * NRV + NRV + 1;
+  const e = emitter();
+  const { c, get, set, simd, memarg } = e;
 
-  const { c, get, set, tee, i32, simd, memarg } = emitter();
-
-  i32(0); set(L.jt);
-  c.push(OP.loop, 0x40); // panels
-  get(P.bp0); get(L.jt); get(P.kc); c.push(OP.i32Mul); i32(NR * 4); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.panel);
-  i32(0); set(L.it);
-  c.push(OP.loop, 0x40); // row tiles
-  get(P.ap0); get(L.it); get(P.kc); c.push(OP.i32Mul); i32(MR * 4); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.ap);
-  get(L.panel); set(L.bp);
-  get(P.kc); set(L.k);
-  for (let r = 0; r < MR; r++) {
-    for (let v = 0; v < NRV; v++) {
-      simd(SIMD.const); c.push(...new Array<number>(16).fill(0)); set(acc(r, v));
+  panelAndTileLoops(e, () => {
+    rowTileA(e);
+    get(L.panel); set(L.bp);
+    get(P.kc); set(L.k);
+    for (let r = 0; r < MR; r++) {
+      for (let v = 0; v < NRV; v++) {
+        simd(SIMD.const); c.push(...new Array<number>(16).fill(0)); set(acc(r, v));
+      }
     }
-  }
-  c.push(OP.loop, 0x40); // k
-  for (let v = 0; v < NRV; v++) { get(L.bp); simd(SIMD.load); memarg(4, v * 16); set(bReg(v)); }
-  for (let r = 0; r < MR; r++) {
-    get(L.ap); simd(SIMD.load32Splat); memarg(2, r * 4); set(aReg);
-    for (let v = 0; v < NRV; v++) {
-      get(acc(r, v)); get(aReg); get(bReg(v));
-      simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add);
-      set(acc(r, v));
+    c.push(OP.loop, 0x40); // k
+    for (let v = 0; v < NRV; v++) { get(L.bp); simd(SIMD.load); memarg(4, v * 16); set(bReg(v)); }
+    for (let r = 0; r < MR; r++) {
+      get(L.ap); simd(SIMD.load32Splat); memarg(2, r * 4); set(aReg);
+      for (let v = 0; v < NRV; v++) {
+        get(acc(r, v)); get(aReg); get(bReg(v));
+        simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add);
+        set(acc(r, v));
+      }
     }
-  }
-  get(L.ap); i32(MR * 4); c.push(OP.i32Add); set(L.ap);
-  get(L.bp); i32(NR * 4); c.push(OP.i32Add); set(L.bp);
-  get(L.k); i32(1); c.push(OP.i32Sub); tee(L.k);
-  c.push(OP.brIf, 0);
-  c.push(OP.end); // k
-  // cp = cp0 + it*MR*ldc + jt*NR*4
-  get(P.cp0); get(L.it); i32(MR); c.push(OP.i32Mul); get(P.ldc); c.push(OP.i32Mul); c.push(OP.i32Add);
-  get(L.jt); i32(NR * 4); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.cp);
-  for (let r = 0; r < MR; r++) {
-    for (let v = 0; v < NRV; v++) {
-      get(L.cp);
-      get(P.accumulate); c.push(OP.if, V128);
-      get(L.cp); simd(SIMD.load); memarg(4, v * 16); get(acc(r, v)); simd(SIMD.f32x4Add);
-      c.push(OP.else); get(acc(r, v));
-      c.push(OP.end);
-      simd(SIMD.store); memarg(4, v * 16);
+    nextDepth(e);
+    tileC(e);
+    set(L.cp);
+    for (let r = 0; r < MR; r++) {
+      for (let v = 0; v < NRV; v++) storeTile(e, v * 16, SIMD.f32x4Add, () => get(acc(r, v)));
+      if (r < MR - 1) { get(L.cp); get(P.ldc); c.push(OP.i32Add); set(L.cp); }
     }
-    if (r < MR - 1) { get(L.cp); get(P.ldc); c.push(OP.i32Add); set(L.cp); }
-  }
-  get(L.it); i32(1); c.push(OP.i32Add); tee(L.it); get(P.mTiles); c.push(OP.i32LtU); c.push(OP.brIf, 0);
-  c.push(OP.end); // row tiles
-  get(L.jt); i32(1); c.push(OP.i32Add); tee(L.jt); get(P.nTiles); c.push(OP.i32LtU); c.push(OP.brIf, 0);
-  c.push(OP.end); // panels
-  c.push(OP.end); // function
+  });
   return { locals: [[i32Locals, I32], [v128Locals, V128]], code: c };
 }
 
@@ -135,8 +113,7 @@ const I16_HALF = 8;
  * runs of the same job: 11.3 s against 13.6 s with the broadcast form.
  */
 function int16PairsBody(): { locals: [number, number][]; code: number[] } {
-  const P = { ap0: 0, bp0: 1, cp0: 2, mTiles: 3, nTiles: 4, kc: 5, ldc: 6, accumulate: 7 };
-  const L = { jt: 8, it: 9, ap: 10, bp: 11, k: 12, cp: 13, panel: 14, h: 15 };
+  // i32 locals 8..15 (L.h the pass over the panel's halves), then v128 locals.
   const i32Locals = 8;
   const vBase = 16;
   const HV = I16_HALF / 4;
@@ -148,63 +125,107 @@ function int16PairsBody(): { locals: [number, number][]; code: number[] } {
   const t2 = aReg + 3;
   const v128Locals = 5 * HV + 4;
   const mod4 = (x: number) => ((x % 4) + 4) % 4;
-  const { c, get, set, tee, i32, simd, memarg } = emitter();
+  const e = emitter();
+  const { c, get, set, tee, i32, simd, memarg } = e;
 
+  panelAndTileLoops(e, () => {
+    i32(0); set(L.h);
+    c.push(OP.loop, 0x40); // the panel's two halves
+    rowTileA(e);
+    get(L.panel); get(L.h); i32(I16_HALF * 4); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.bp);
+    get(P.kc); set(L.k);
+    for (let rho = 0; rho < 4; rho++) {
+      for (let v = 0; v < HV; v++) { simd(SIMD.const); c.push(...new Array<number>(16).fill(0)); set(acc(rho, v)); }
+    }
+    c.push(OP.loop, 0x40); // k
+    for (let v = 0; v < HV; v++) { get(L.bp); simd(SIMD.load); memarg(4, v * 16); set(bReg(v)); }
+    get(L.ap); simd(SIMD.load); memarg(4, 0); set(aReg);
+    for (let rho = 0; rho < 4; rho++) {
+      const a = rho === 0 ? aReg : aRot;
+      if (rho > 0) {
+        get(aReg); get(aReg); simd(SIMD.shuffle); c.push(...i32Lanes([0, 1, 2, 3].map((i) => [0, (i + rho) % 4] as const))); set(aRot);
+      }
+      for (let v = 0; v < HV; v++) {
+        get(acc(rho, v)); get(a); get(bReg(v)); simd(SIMD.i32x4DotI16x8S); simd(SIMD.i32x4Add); set(acc(rho, v));
+      }
+    }
+    nextDepth(e);
+    tileC(e);
+    get(L.h); i32(I16_HALF * 4); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.cp);
+    for (let r = 0; r < MR; r++) {
+      for (let v = 0; v < HV; v++) {
+        // row r, lane i comes from acc((r - i) mod 4, v): lanes 0-1 from two accumulators, 2-3 from two more
+        get(acc(mod4(r), v)); get(acc(mod4(r - 1), v)); simd(SIMD.shuffle); c.push(...i32Lanes([[0, 0], [1, 1], [0, 2], [0, 3]])); set(t1);
+        get(acc(mod4(r - 2), v)); get(acc(mod4(r - 3), v)); simd(SIMD.shuffle); c.push(...i32Lanes([[0, 0], [0, 1], [0, 2], [1, 3]])); set(t2);
+        get(t1); get(t2); simd(SIMD.shuffle); c.push(...i32Lanes([[0, 0], [0, 1], [1, 2], [1, 3]])); set(t1);
+        storeTile(e, v * 16, SIMD.i32x4Add, () => get(t1));
+      }
+      if (r < MR - 1) { get(L.cp); get(P.ldc); c.push(OP.i32Add); set(L.cp); }
+    }
+    get(L.h); i32(1); c.push(OP.i32Add); tee(L.h); i32(NR / I16_HALF); c.push(OP.i32LtU); c.push(OP.brIf, 0);
+    c.push(OP.end); // halves
+  });
+  return { locals: [[i32Locals, I32], [v128Locals, V128]], code: c };
+}
+
+// ----- what both kernels share -------------------------------------------------------------------
+
+/** Parameters (gemm's signature) and i32 locals of both kernels. */
+const P = { ap0: 0, bp0: 1, cp0: 2, mTiles: 3, nTiles: 4, kc: 5, ldc: 6, accumulate: 7 } as const;
+const L = { jt: 8, it: 9, ap: 10, bp: 11, k: 12, cp: 13, panel: 14, h: 15 } as const;
+type Emitter = ReturnType<typeof emitter>;
+
+/**
+ * The function's loops: column panels outermost (one kc x NR panel of B at L.panel), row tiles
+ * inside (L.it), `tile` emitting one row tile's work; then the function's end.
+ */
+function panelAndTileLoops(e: Emitter, tile: () => void): void {
+  const { c, get, set, tee, i32 } = e;
   i32(0); set(L.jt);
   c.push(OP.loop, 0x40); // panels
   get(P.bp0); get(L.jt); get(P.kc); c.push(OP.i32Mul); i32(NR * 4); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.panel);
   i32(0); set(L.it);
   c.push(OP.loop, 0x40); // row tiles
-  i32(0); set(L.h);
-  c.push(OP.loop, 0x40); // the panel's two halves
-  get(P.ap0); get(L.it); get(P.kc); c.push(OP.i32Mul); i32(MR * 4); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.ap);
-  get(L.panel); get(L.h); i32(I16_HALF * 4); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.bp);
-  get(P.kc); set(L.k);
-  for (let rho = 0; rho < 4; rho++) {
-    for (let v = 0; v < HV; v++) { simd(SIMD.const); c.push(...new Array<number>(16).fill(0)); set(acc(rho, v)); }
-  }
-  c.push(OP.loop, 0x40); // k
-  for (let v = 0; v < HV; v++) { get(L.bp); simd(SIMD.load); memarg(4, v * 16); set(bReg(v)); }
-  get(L.ap); simd(SIMD.load); memarg(4, 0); set(aReg);
-  for (let rho = 0; rho < 4; rho++) {
-    const a = rho === 0 ? aReg : aRot;
-    if (rho > 0) {
-      get(aReg); get(aReg); simd(SIMD.shuffle); c.push(...i32Lanes([0, 1, 2, 3].map((i) => [0, (i + rho) % 4] as const))); set(aRot);
-    }
-    for (let v = 0; v < HV; v++) {
-      get(acc(rho, v)); get(a); get(bReg(v)); simd(SIMD.i32x4DotI16x8S); simd(SIMD.i32x4Add); set(acc(rho, v));
-    }
-  }
-  get(L.ap); i32(MR * 4); c.push(OP.i32Add); set(L.ap);
-  get(L.bp); i32(NR * 4); c.push(OP.i32Add); set(L.bp);
-  get(L.k); i32(1); c.push(OP.i32Sub); tee(L.k);
-  c.push(OP.brIf, 0);
-  c.push(OP.end); // k
-  get(P.cp0); get(L.it); i32(MR); c.push(OP.i32Mul); get(P.ldc); c.push(OP.i32Mul); c.push(OP.i32Add);
-  get(L.jt); i32(NR * 4); c.push(OP.i32Mul); c.push(OP.i32Add);
-  get(L.h); i32(I16_HALF * 4); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.cp);
-  for (let r = 0; r < MR; r++) {
-    for (let v = 0; v < HV; v++) {
-      get(acc(mod4(r), v)); get(acc(mod4(r - 1), v)); simd(SIMD.shuffle); c.push(...i32Lanes([[0, 0], [1, 1], [0, 2], [0, 3]])); set(t1);
-      get(acc(mod4(r - 2), v)); get(acc(mod4(r - 3), v)); simd(SIMD.shuffle); c.push(...i32Lanes([[0, 0], [0, 1], [0, 2], [1, 3]])); set(t2);
-      get(t1); get(t2); simd(SIMD.shuffle); c.push(...i32Lanes([[0, 0], [0, 1], [1, 2], [1, 3]])); set(t1);
-      get(L.cp);
-      get(P.accumulate); c.push(OP.if, V128);
-      get(L.cp); simd(SIMD.load); memarg(4, v * 16); get(t1); simd(SIMD.i32x4Add);
-      c.push(OP.else); get(t1);
-      c.push(OP.end);
-      simd(SIMD.store); memarg(4, v * 16);
-    }
-    if (r < MR - 1) { get(L.cp); get(P.ldc); c.push(OP.i32Add); set(L.cp); }
-  }
-  get(L.h); i32(1); c.push(OP.i32Add); tee(L.h); i32(NR / I16_HALF); c.push(OP.i32LtU); c.push(OP.brIf, 0);
-  c.push(OP.end); // halves
+  tile();
   get(L.it); i32(1); c.push(OP.i32Add); tee(L.it); get(P.mTiles); c.push(OP.i32LtU); c.push(OP.brIf, 0);
   c.push(OP.end); // row tiles
   get(L.jt); i32(1); c.push(OP.i32Add); tee(L.jt); get(P.nTiles); c.push(OP.i32LtU); c.push(OP.brIf, 0);
   c.push(OP.end); // panels
   c.push(OP.end); // function
-  return { locals: [[i32Locals, I32], [v128Locals, V128]], code: c };
+}
+
+/** L.ap = the packed A of row tile L.it. */
+function rowTileA(e: Emitter): void {
+  const { c, get, set, i32 } = e;
+  get(P.ap0); get(L.it); get(P.kc); c.push(OP.i32Mul); i32(MR * 4); c.push(OP.i32Mul); c.push(OP.i32Add); set(L.ap);
+}
+
+/** The depth loop's tail: next depth step of A and B, count L.k down, close the loop. */
+function nextDepth(e: Emitter): void {
+  const { c, get, set, tee, i32 } = e;
+  get(L.ap); i32(MR * 4); c.push(OP.i32Add); set(L.ap);
+  get(L.bp); i32(NR * 4); c.push(OP.i32Add); set(L.bp);
+  get(L.k); i32(1); c.push(OP.i32Sub); tee(L.k);
+  c.push(OP.brIf, 0);
+  c.push(OP.end); // k
+}
+
+/** Pushes cp0 + it*MR*ldc + jt*NR*4, the tile's first output byte (the caller adds to or sets it). */
+function tileC(e: Emitter): void {
+  const { c, get, i32 } = e;
+  get(P.cp0); get(L.it); i32(MR); c.push(OP.i32Mul); get(P.ldc); c.push(OP.i32Mul); c.push(OP.i32Add);
+  get(L.jt); i32(NR * 4); c.push(OP.i32Mul); c.push(OP.i32Add);
+}
+
+/** C[L.cp + offset] = value, or += value (with `addOp`) when the accumulate parameter is set. */
+function storeTile(e: Emitter, offset: number, addOp: number, value: () => void): void {
+  const { c, get, simd, memarg } = e;
+  get(L.cp);
+  get(P.accumulate); c.push(OP.if, V128);
+  get(L.cp); simd(SIMD.load); memarg(4, offset); value(); simd(addOp);
+  c.push(OP.else); value();
+  c.push(OP.end);
+  simd(SIMD.store); memarg(4, offset);
 }
 
 export type GemmFn = (

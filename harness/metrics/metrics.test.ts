@@ -92,6 +92,20 @@ describe('hand-worked cases', () => {
   });
 });
 
+/** A seeded uniform [0, 1) stream (an LCG: the test data stay the same on every engine). */
+function lcg(seed: number): () => number {
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+}
+
+/** n scores on a few integer levels (times `scale`), so many tie, with zeros drawn as +0 or -0. */
+function tiedScores(rand: () => number, n: number, scale: number): Float64Array {
+  const levels = 1 + Math.floor(rand() * 8);
+  return Float64Array.from({ length: n }, () => {
+    const v = Math.floor(rand() * levels) - Math.floor(levels / 2);
+    return v === 0 && rand() < 0.5 ? -0 : v * scale;
+  });
+}
+
 describe('binaryCounts (two native sorts and a merge)', () => {
   /** The textbook definition: sort indices by decreasing score, close a point after each tie group. */
   function reference(isPositive: Uint8Array, score: Float64Array) {
@@ -110,15 +124,10 @@ describe('binaryCounts (two native sorts and a merge)', () => {
   }
 
   test('equals the definition on random scores with many ties, ±0 and one-class inputs', () => {
-    let seed = 3;
-    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const rand = lcg(3);
     for (let trial = 0; trial < 200; trial++) {
       const n = 1 + Math.floor(rand() * 60);
-      const levels = 1 + Math.floor(rand() * 8);
-      const score = Float64Array.from({ length: n }, () => {
-        const v = Math.floor(rand() * levels) - Math.floor(levels / 2);
-        return v === 0 && rand() < 0.5 ? -0 : v * (trial % 3 === 0 ? 0.1 : 1);
-      });
+      const score = tiedScores(rand, n, trial % 3 === 0 ? 0.1 : 1);
       const positives = trial % 10 === 0 ? 0 : trial % 10 === 1 ? 1 : 0.5;
       const isPositive = Uint8Array.from({ length: n }, () => (positives === 0.5 ? (rand() < 0.5 ? 1 : 0) : positives));
       const got = binaryCounts(isPositive, score);
@@ -129,15 +138,10 @@ describe('binaryCounts (two native sorts and a merge)', () => {
   });
 
   test('swappedCounts equals counting the swapped problem (negatives positive, -score) afresh', () => {
-    let seed = 5;
-    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const rand = lcg(5);
     for (let trial = 0; trial < 200; trial++) {
       const n = 2 + Math.floor(rand() * 60);
-      const levels = 1 + Math.floor(rand() * 8);
-      const score = Float64Array.from({ length: n }, () => {
-        const v = Math.floor(rand() * levels) - Math.floor(levels / 2);
-        return v === 0 && rand() < 0.5 ? -0 : v * 0.3;
-      });
+      const score = tiedScores(rand, n, 0.3);
       const isPositive = Uint8Array.from({ length: n }, () => (rand() < 0.5 ? 1 : 0));
       const got = swappedCounts(binaryCounts(isPositive, score));
       const want = binaryCounts(isPositive.map((v) => 1 - v), score.map((v) => -v));
@@ -149,8 +153,7 @@ describe('binaryCounts (two native sorts and a merge)', () => {
   });
 
   test('oodMetrics (one sort for three curves) is exactly the three curves built separately', () => {
-    let seed = 11;
-    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const rand = lcg(11);
     for (let trial = 0; trial < 100; trial++) {
       const nId = 1 + Math.floor(rand() * 80);
       const nOod = 1 + Math.floor(rand() * 80);

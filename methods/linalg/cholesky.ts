@@ -52,15 +52,7 @@ export function cholesky(s: Matrix): CholeskyResult {
     if (j1 === n) break;
     // A[I, J] -= L[I, :j0] L[J, :j0]^T for the rows below the block, then solve against L[J, J]^T.
     gemmInto(n - j1, jb, j0, -1, rowsOf(j1), rowsOf(j0), a, j1 * n + j0, n);
-    for (let i = j1; i < n; i++) {
-      const ri = i * n;
-      for (let j = j0; j < j1; j++) {
-        const rj = j * n;
-        let v = a[ri + j]!;
-        for (let p = j0; p < j; p++) v -= a[ri + p]! * a[rj + p]!;
-        a[ri + j] = v / a[rj + j]!;
-      }
-    }
+    forwardSubstituteBlock(a.subarray(j1 * n), a, n, n - j1, j0, j1);
   }
   // Clear what the tile kernel may have written above the diagonal.
   for (let i = 0; i < n; i++) a.fill(0, i * n + i + 1, (i + 1) * n);
@@ -154,7 +146,8 @@ export function solveLowerRowsInPlace(l: Matrix, y: Matrix): Matrix {
 
 /**
  * The diagonal block's forward substitution for every row: y[j] = (y[j] - sum_{j0 <= p < j}
- * y[p] L[j][p]) / L[j][j], p increasing. Four rows at a time, so four independent chains of
+ * y[p] L[j][p]) / L[j][j], p increasing (the many-row solves, and the factor's rows below each
+ * block, for which y and L are views of the same matrix). Four rows at a time, so four independent chains of
  * subtractions overlap instead of one waiting on the previous; each row's operations and their
  * order are unchanged.
  */

@@ -36,4 +36,24 @@ describe('row log-sum-exp and maximum', () => {
     expect(Object.is(rowMax(m)[0], 0)).toBe(true);
     expect(Object.is(rowMaxAndLogSumExp(m).max[0], 0)).toBe(true);
   });
+  test('rowMax of float32 logits (the SIMD kernel, compute/row-max.ts) is Math.max over each row: NaN, infinities, signed zeros, every width mod 16', () => {
+    for (const cols of [1, 3, 4, 15, 16, 17, 63, 64, 65, 129]) {
+      const rows = 40;
+      const data = Float32Array.from({ length: rows * cols }, () => rng.normal() * 10 ** rng.int(3));
+      data[3 * cols + (cols - 1)] = NaN; // last entry of a row
+      data[4 * cols] = NaN; // first entry
+      for (let j = 0; j < cols; j++) data[5 * cols + j] = j % 2 ? 0 : -0;
+      for (let j = 0; j < cols; j++) data[6 * cols + j] = -0;
+      data[7 * cols + Math.floor(cols / 2)] = Infinity;
+      for (let j = 0; j < cols; j++) data[8 * cols + j] = -Infinity;
+      const want = new Float64Array(rows);
+      for (let i = 0; i < rows; i++) {
+        let max = -Infinity;
+        for (let j = 0; j < cols; j++) max = Math.max(max, data[i * cols + j]!);
+        want[i] = max;
+      }
+      expect(bits(rowMax({ rows, cols, data }))).toEqual(bits(want));
+      expect(bits(rowMax({ rows, cols, data: Float64Array.from(data) }))).toEqual(bits(want)); // the JavaScript path
+    }
+  });
 });

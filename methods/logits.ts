@@ -1,3 +1,4 @@
+import { rowMaxFloat32 } from './compute/row-max.ts';
 import { matmulABt } from './linalg/gemm.ts';
 import type { FloatMatrix, Matrix } from './linalg/matrix.ts';
 import type { FusedHead } from './outputs.ts';
@@ -40,6 +41,10 @@ export function rowMaxAndLogSumExp(logits: FloatMatrix): { max: Float64Array; lo
 
 export function rowMax(m: FloatMatrix): Float64Array {
   const { rows, cols, data } = m;
+  if (data instanceof Float32Array) {
+    const simd = rowMaxFloat32(data, rows, cols); // the same values (compute/row-max.ts)
+    if (simd) return simd;
+  }
   const out = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     const base = i * cols;

@@ -23,10 +23,6 @@ export function binaryCounts(isPositive: Uint8Array, score: Float64Array): Thres
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(score[i]!)) throw new Error(`binaryCounts: score ${i} is ${score[i]}, expected a finite number`);
   }
-  // Each class's scores sorted on their own with the engine's native numeric sort (no comparator
-  // call per comparison: ~10x faster than sorting an index array), then merged from the highest
-  // score down. Every distinct score (=== groups -0 with +0, as ties) closes one point with the
-  // positives and negatives counted at or above it, which is all sklearn's curve keeps of a sort.
   let nPos = 0;
   for (let i = 0; i < n; i++) nPos += isPositive[i]! ? 1 : 0;
   const pos = new Float64Array(nPos);
@@ -35,6 +31,18 @@ export function binaryCounts(isPositive: Uint8Array, score: Float64Array): Thres
     if (isPositive[i]!) pos[p++] = score[i]!;
     else neg[q++] = score[i]!;
   }
+  return classCounts(pos, neg);
+}
+
+/**
+ * binaryCounts for scores already split by class (`pos`, `neg`: finite; both are sorted in place).
+ * Each class is sorted on its own with the engine's native numeric sort (no comparator call per
+ * comparison: ~10x faster than sorting an index array), then the two are merged from the highest
+ * score down. Every distinct score (=== groups -0 with +0, as ties) closes one point with the
+ * positives and negatives counted at or above it, which is all sklearn's curve keeps of a sort.
+ */
+export function classCounts(pos: Float64Array, neg: Float64Array): ThresholdCounts {
+  const n = pos.length + neg.length;
   pos.sort();
   neg.sort();
 

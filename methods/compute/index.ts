@@ -22,6 +22,7 @@ import { jsBackend } from './js.ts';
 import { createWasmBackend } from './wasm.ts';
 import { wasmSimdSupported } from './wasm-kernel.ts';
 import { setDgemmThreads } from './dgemm-pool.ts';
+import { compileRowMax } from './row-max.ts';
 
 export type { ComputeBackend, PreparedRight } from './backend.ts';
 export { dotErrorBound, F32_UNIT_ROUNDOFF } from './backend.ts';
@@ -51,6 +52,7 @@ export async function initCompute(options: InitComputeOptions = {}): Promise<Com
     active = jsBackend;
   } else if (wasmSimdSupported()) {
     active = createWasmBackend({ threads: options.threads ?? defaultThreads() });
+    compileRowMax();
   } else if (want === 'wasm') {
     throw new Error('initCompute: WebAssembly SIMD is not supported by this engine');
   } else {

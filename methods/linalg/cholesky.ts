@@ -1,3 +1,4 @@
+import { substituteBlockSimd } from '../compute/trsm-kernel.ts';
 import { gemmInto } from './gemm.ts';
 import { GEMM_KC } from './pack.ts';
 import { matrix, type Matrix } from './matrix.ts';
@@ -7,6 +8,14 @@ import { matrix, type Matrix } from './matrix.ts';
  * rest in the kernel; 128 measured best for the many-row solves.
  */
 const NB = 128;
+/** Rows from which a block's substitution runs in the SIMD kernel (copying in and out pays from here). */
+const SIMD_MIN_ROWS = 16;
+let substitutionKernel = true;
+
+/** Tests: substitute every block in the JavaScript loop (false) or the SIMD kernel where it applies (true). */
+export function setSubstitutionKernel(enabled = true): void {
+  substitutionKernel = enabled;
+}
 
 export type CholeskyResult =
   | { readonly ok: true; readonly L: Matrix }
@@ -152,6 +161,7 @@ export function solveLowerRowsInPlace(l: Matrix, y: Matrix): Matrix {
  * order are unchanged.
  */
 function forwardSubstituteBlock(yd: Float64Array, ld: Float64Array, n: number, m: number, j0: number, j1: number): void {
+  if (substitutionKernel && m >= SIMD_MIN_ROWS && substituteBlockSimd(yd, ld, n, m, j0, j1)) return;
   let i = 0;
   for (; i + 4 <= m; i += 4) {
     const r0 = i * n;

@@ -28,7 +28,38 @@ export function packPanels(
     packTransposed(x, r0, count, p0, kc, center, dst, dOff);
     return;
   }
-  for (let q = 0; q < panels; q++) {
+  // Whole panels: the four rows are read side by side and the panel written in order (half the
+  // time of filling it one row at a time, a store every fourth double).
+  const full = Math.floor(count / 4);
+  for (let q = 0; q < full; q++) {
+    const i = r0 + q * 4;
+    let s0 = offset + i * rowStride + p0 * colStride;
+    let s1 = s0 + rowStride;
+    let s2 = s1 + rowStride;
+    let s3 = s2 + rowStride;
+    let d = dOff + q * 4 * kc;
+    const end = d + 4 * kc;
+    if (center === undefined) {
+      for (; d < end; d += 4, s0 += colStride, s1 += colStride, s2 += colStride, s3 += colStride) {
+        dst[d] = data[s0]!;
+        dst[d + 1] = data[s1]!;
+        dst[d + 2] = data[s2]!;
+        dst[d + 3] = data[s3]!;
+      }
+    } else {
+      const c0 = center[i]!;
+      const c1 = center[i + 1]!;
+      const c2 = center[i + 2]!;
+      const c3 = center[i + 3]!;
+      for (; d < end; d += 4, s0 += colStride, s1 += colStride, s2 += colStride, s3 += colStride) {
+        dst[d] = data[s0]! - c0;
+        dst[d + 1] = data[s1]! - c1;
+        dst[d + 2] = data[s2]! - c2;
+        dst[d + 3] = data[s3]! - c3;
+      }
+    }
+  }
+  for (let q = full; q < panels; q++) {
     const base = dOff + q * 4 * kc;
     const rows = Math.min(4, count - q * 4);
     for (let r = 0; r < 4; r++) {

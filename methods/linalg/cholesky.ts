@@ -158,7 +158,8 @@ export function solveLowerRowsInPlace(l: Matrix, y: Matrix): Matrix {
  * y[p] L[j][p]) / L[j][j], p increasing (the many-row solves, and the factor's rows below each
  * block, for which y and L are views of the same matrix). Four rows at a time, so four independent chains of
  * subtractions overlap instead of one waiting on the previous; each row's operations and their
- * order are unchanged.
+ * order are unchanged. From SIMD_MIN_ROWS rows on, the f64x2 kernel of compute/trsm-kernel.ts does
+ * the same operations eight rows at a time.
  */
 function forwardSubstituteBlock(yd: Float64Array, ld: Float64Array, n: number, m: number, j0: number, j1: number): void {
   if (substitutionKernel && m >= SIMD_MIN_ROWS && substituteBlockSimd(yd, ld, n, m, j0, j1)) return;

@@ -216,6 +216,10 @@ describe('int16 pre-selection (wasm backends)', () => {
       const w = q[i * pairs + (t >> 1)]!;
       return (t & 1) === 0 ? (w << 16) >> 16 : w >> 16;
     };
+    // every entry is the nearest integer to s u (s = 1 / inv), up to rounding at an exact tie
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < cols; t++) expect(Math.abs(val(i, t) - u[i * cols + t]! / inv[i]!)).toBeLessThanOrEqual(0.5 + 1e-9);
+    }
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {
         let exact = 0;

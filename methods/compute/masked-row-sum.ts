@@ -17,7 +17,7 @@
  * Exported: sum(m, mask, R, n, cols, acc), byte addresses into the imported memory `env.mem`; m
  * points at row `first`, mask is R × n bytes, acc R × cols doubles (added to, not zeroed).
  */
-import { emitter, I32, wasmModule } from './wasm-encoding.ts';
+import { emitter, I32, lazyModule, processKernel, wasmModule } from './wasm-encoding.ts';
 
 const OP = {
   block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d,
@@ -68,8 +68,11 @@ export function maskedRowSumModuleBytes(): Uint8Array {
 }
 
 type SumFn = (m: number, mask: number, R: number, n: number, cols: number, acc: number) => void;
-let compiled: WebAssembly.Module | null | undefined;
-let instance: { memory: WebAssembly.Memory; fn: SumFn } | undefined;
+/**
+ * One memory and instance for the process, grown as needed: making them per call cost more than
+ * the sums themselves at the embedded benchmarks' sizes. A summer is valid until the next call.
+ */
+const kernel = processKernel<SumFn>(lazyModule(maskedRowSumModuleBytes), 'sum');
 
 /** Masked row sums over one matrix for blocks of up to `block` outputs; see the module comment. */
 export interface MaskedRowSummer {
@@ -85,14 +88,10 @@ export interface MaskedRowSummer {
  * summer of the process: a summer is valid until the next maskedRowSummer call.
  */
 export function maskedRowSummer(m: Float64Array, rows: number, cols: number, maxN: number, block: number): MaskedRowSummer {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(maskedRowSumModuleBytes());
-    } catch {
-      compiled = null;
-    }
-  }
-  if (!compiled) {
+  const accOff = rows * cols * 8;
+  const maskOff = accOff + block * cols * 8;
+  const k = kernel(maskOff + block * maxN);
+  if (!k) {
     const mask = new Uint8Array(block * maxN);
     const acc = new Float64Array(block * cols);
     return {
@@ -107,18 +106,7 @@ export function maskedRowSummer(m: Float64Array, rows: number, cols: number, max
       },
     };
   }
-  const accOff = rows * cols * 8;
-  const maskOff = accOff + block * cols * 8;
-  const total = maskOff + block * maxN;
-  // One memory and instance for the process, grown as needed: making them per call cost more than
-  // the sums themselves at the embedded benchmarks' sizes. A summer is valid until the next call.
-  if (!instance) {
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    instance = { memory, fn: (new WebAssembly.Instance(compiled, { env: { mem: memory } }).exports as { sum: SumFn }).sum };
-  }
-  const { memory, fn } = instance;
-  const needed = Math.ceil(total / 65536) - memory.buffer.byteLength / 65536;
-  if (needed > 0) memory.grow(needed);
+  const { memory, fn } = k;
   new Float64Array(memory.buffer, 0, rows * cols).set(m.subarray(0, rows * cols));
   const acc = new Float64Array(memory.buffer, accOff, block * cols);
   const mask = new Uint8Array(memory.buffer, maskOff, block * maxN);

@@ -16,7 +16,7 @@
  * Exported: rowmax(src, rows, cols, dst), byte addresses into the imported memory `env.mem`: src
  * rows x cols float32 row-major (rows at any alignment), dst rows float32.
  */
-import { emitter, F32, I32, V128, wasmModule } from './wasm-encoding.ts';
+import { emitter, F32, I32, lazyModule, processKernel, V128, wasmModule } from './wasm-encoding.ts';
 
 const OP = {
   block: 0x02, loop: 0x03, end: 0x0b, br: 0x0c, brIf: 0x0d,
@@ -87,8 +87,8 @@ export function rowMaxModuleBytes(): Uint8Array {
 }
 
 type RowMaxFn = (src: number, rows: number, cols: number, dst: number) => void;
-let compiled: WebAssembly.Module | null | undefined;
-let kept: { memory: WebAssembly.Memory; fn: RowMaxFn } | undefined;
+const module = lazyModule(rowMaxModuleBytes);
+const kernel = processKernel<RowMaxFn>(module, 'rowmax');
 /** Rows are copied in blocks of about this many bytes (the memory is kept for the process). */
 const BLOCK_BYTES = 2 ** 20;
 
@@ -97,26 +97,16 @@ const BLOCK_BYTES = 2 ** 20;
  * scorer's first call does not pay for assembling it). False where WebAssembly SIMD is missing.
  */
 export function compileRowMax(): boolean {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(rowMaxModuleBytes());
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled !== null;
+  return module() !== undefined;
 }
 
 /** Row maxima of a rows x cols float32 matrix, or undefined where WebAssembly SIMD is missing. */
 export function rowMaxFloat32(data: Float32Array, rows: number, cols: number): Float64Array | undefined {
-  if (!compileRowMax() || !compiled || cols < 1) return undefined;
+  if (cols < 1) return undefined;
   const blockRows = Math.max(1, Math.min(rows, Math.floor(BLOCK_BYTES / (cols * 4))));
-  const bytes = blockRows * (cols + 1) * 4;
-  if (!kept || kept.memory.buffer.byteLength < bytes) {
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-    kept = { memory, fn: (new WebAssembly.Instance(compiled, { env: { mem: memory } }).exports as { rowmax: RowMaxFn }).rowmax };
-  }
-  const { memory, fn } = kept;
+  const k = kernel(blockRows * (cols + 1) * 4);
+  if (!k) return undefined;
+  const { memory, fn } = k;
   const f32 = new Float32Array(memory.buffer);
   const dstOff = blockRows * cols;
   const out = new Float64Array(rows);

@@ -19,7 +19,7 @@
  * an f64x2 hold two different r, or the sums of two different rows), so the product is bitwise the
  * same (tested).
  */
-import { emitter, I32, V128, wasmModule } from './wasm-encoding.ts';
+import { emitter, I32, lazyModule, V128, wasmModule } from './wasm-encoding.ts';
 
 const OP = { block: 0x02, loop: 0x03, end: 0x0b, br: 0x0c, brIf: 0x0d, i32GeU: 0x4f, i32Add: 0x6a, i32Mul: 0x6c, i32Shl: 0x74 } as const;
 const SIMD = { load: 0, load64Splat: 10, store: 11, shuffle: 13, f64x2Add: 240, f64x2Mul: 242 } as const;
@@ -82,7 +82,7 @@ export function symvModuleBytes(): Uint8Array {
 }
 
 type Rows4Fn = (a: number, n: number, c: number, v: number, y: number, acc: number) => void;
-let compiled: WebAssembly.Module | null | undefined;
+const symvModule = lazyModule(symvModuleBytes);
 
 /** An n × n matrix and the vectors v, y of its products, in one WebAssembly memory of their own. */
 export interface SymvWorkspace {
@@ -100,13 +100,7 @@ export interface SymvWorkspace {
 
 /** A workspace for order n, or undefined where WebAssembly SIMD is missing (callers keep their loop). */
 export function symvWorkspace(n: number): SymvWorkspace | undefined {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(symvModuleBytes());
-    } catch {
-      compiled = null;
-    }
-  }
+  const compiled = symvModule();
   if (!compiled) return undefined;
   const accOff = 0;
   const aOff = 64;

@@ -19,7 +19,7 @@
  *   l: the block's w x w lower triangle, row-major (L[j0 + jj][j0 + pp] at l + (jj w + pp) 8).
  * Each T[g][jj][·] is replaced by its substituted value, jj increasing.
  */
-import { emitter, I32, V128, wasmModule } from './wasm-encoding.ts';
+import { emitter, I32, lazyModule, processKernel, V128, wasmModule } from './wasm-encoding.ts';
 
 const OP = { block: 0x02, loop: 0x03, end: 0x0b, br: 0x0c, brIf: 0x0d, i32GeU: 0x4f, i32Add: 0x6a, i32Mul: 0x6c, i32Shl: 0x74, f64Load: 0x2b } as const;
 const SIMD = { load: 0, store: 11, f64x2Splat: 20, f64x2Sub: 241, f64x2Mul: 242, f64x2Div: 243 } as const;
@@ -87,31 +87,8 @@ export function trsmModuleBytes(): Uint8Array {
 
 type Subst8Fn = (t: number, l: number, w: number, groups: number) => void;
 
-interface Instance {
-  readonly memory: WebAssembly.Memory;
-  readonly fn: Subst8Fn;
-}
-let compiled: WebAssembly.Module | null | undefined;
-let instance: Instance | undefined;
-/** Memory kept between calls up to this size (a Kinetics-width query chunk needs ~2.3 MB). */
-const KEEP_BYTES = 16 * 2 ** 20;
-
-function kernel(bytes: number): Instance | undefined {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(trsmModuleBytes());
-    } catch {
-      compiled = null;
-    }
-  }
-  if (!compiled) return undefined;
-  if (instance && instance.memory.buffer.byteLength >= bytes) return instance;
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-  const fn = (new WebAssembly.Instance(compiled, { env: { mem: memory } }).exports as { subst8: Subst8Fn }).subst8;
-  const made = { memory, fn };
-  if (bytes <= KEEP_BYTES) instance = made;
-  return made;
-}
+/** The process's instance (its memory grows to the largest block solved: ~2.2 MB per 2,048 rows at NB 128). */
+const kernel = processKernel<Subst8Fn>(lazyModule(trsmModuleBytes), 'subst8');
 
 /**
  * The diagonal block [j0, j1) of the forward substitution for rows 0 .. m - 1 of yd (row stride n),

@@ -102,3 +102,47 @@ export function wasmModule(functions: readonly WasmFunction[], memory: { shared:
     ...section(10, vector(bodies)),
   ]);
 }
+
+/**
+ * A module compiled on first use from `bytes()`; undefined, and remembered as such, where the
+ * engine refuses it (no WebAssembly SIMD), so callers keep their JavaScript loop.
+ */
+export function lazyModule(bytes: () => Uint8Array): () => WebAssembly.Module | undefined {
+  let compiled: WebAssembly.Module | null | undefined;
+  return () => {
+    if (compiled === undefined) {
+      try {
+        compiled = new WebAssembly.Module(bytes());
+      } catch {
+        compiled = null;
+      }
+    }
+    return compiled ?? undefined;
+  };
+}
+
+/** A kernel instance over a memory of its own. */
+export interface KernelInstance<F> {
+  readonly memory: WebAssembly.Memory;
+  readonly fn: F;
+}
+
+/**
+ * One instance of a single-memory kernel for the process, its memory grown to at least `bytes` on
+ * each call (instantiating per call costs more than the small kernels' work). Typed-array views
+ * of the memory must be made after the call: growing detaches the old ones.
+ */
+export function processKernel<F>(module: () => WebAssembly.Module | undefined, exportName: string): (bytes: number) => KernelInstance<F> | undefined {
+  let instance: KernelInstance<F> | undefined;
+  return (bytes) => {
+    const compiled = module();
+    if (!compiled) return undefined;
+    if (!instance) {
+      const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+      instance = { memory, fn: new WebAssembly.Instance(compiled, { env: { mem: memory } }).exports[exportName] as F };
+    }
+    const needed = Math.ceil(bytes / 65536) - instance.memory.buffer.byteLength / 65536;
+    if (needed > 0) instance.memory.grow(needed);
+    return instance;
+  };
+}

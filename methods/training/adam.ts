@@ -51,6 +51,17 @@ abstract class AdamSchedule {
   protected clearSteps(): void {
     this.steps.clear();
   }
+
+  /** Advances p's step count; Adam's tf.scalar constants for its update (float32 roundings of the float64 values). */
+  protected scalarsFor(p: tf.Variable): AdamScalars {
+    const f = Math.fround;
+    const c = this.biasCorrections(p);
+    return {
+      b1: f(this.beta1), oneMinusB1: f(1 - this.beta1), b2: f(this.beta2), oneMinusB2: f(1 - this.beta2),
+      wd: f(this.weightDecay), eps: f(this.eps), decay: this.weightDecay !== 0,
+      bc2: f(c.bc2), negStep: f(c.negStep),
+    };
+  }
 }
 
 /**
@@ -155,17 +166,10 @@ export class FusedAdam extends AdamSchedule {
       throw new Error(`FusedAdam: made on the ${this.backendName} backend, updated on ${tf.getBackend()}`);
     }
     this.countUpdate();
-    const f = Math.fround;
-    // Adam's tf.scalar constants, i.e. the float32 roundings of the float64 values
-    const constants = {
-      b1: f(this.beta1), oneMinusB1: f(1 - this.beta1), b2: f(this.beta2), oneMinusB2: f(1 - this.beta2),
-      wd: f(this.weightDecay), eps: f(this.eps), decay: this.weightDecay !== 0,
-    };
     for (const p of this.params) {
       const grad = grads[p.name];
       if (!grad) continue;
-      const c = this.biasCorrections(p);
-      const s: AdamScalars = { ...constants, bc2: f(c.bc2), negStep: f(c.negStep) };
+      const s = this.scalarsFor(p);
       const m = this.m.get(p)!;
       const v = this.v.get(p)!;
       if (this.heap) {
@@ -188,5 +192,35 @@ export class FusedAdam extends AdamSchedule {
     this.m.clear();
     this.v.clear();
     this.clearSteps();
+  }
+}
+
+/**
+ * FusedAdam's update on parameters that live in Float32Arrays (the direct training step,
+ * direct/step.ts): the same step counts and float32 scalars, the same adamRange pass, in place.
+ * Keyed by the model's variables, so a parameter's bias correction is counted exactly as FusedAdam
+ * counts it; a parameter without a gradient is skipped.
+ */
+export class ArrayAdam extends AdamSchedule {
+  private readonly m = new Map<tf.Variable, Float32Array>();
+  private readonly v = new Map<tf.Variable, Float32Array>();
+
+  constructor(params: readonly tf.Variable[], o: AdamOptions = {}) {
+    super(params, o);
+    for (const p of params) {
+      this.m.set(p, new Float32Array(p.size));
+      this.v.set(p, new Float32Array(p.size));
+    }
+  }
+
+  /** One update of `values` (each parameter's current values, overwritten) from `grads`. */
+  update(grads: ReadonlyMap<tf.Variable, Float32Array>, values: ReadonlyMap<tf.Variable, Float32Array>): void {
+    this.countUpdate();
+    for (const p of this.params) {
+      const g = grads.get(p);
+      if (!g) continue;
+      const x = values.get(p)!;
+      adamRange(x.length, this.scalarsFor(p), x, 0, g, 0, this.m.get(p)!, 0, this.v.get(p)!, 0, x, 0);
+    }
   }
 }

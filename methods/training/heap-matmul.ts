@@ -135,15 +135,16 @@ interface Kernels { readonly mm: MmFn; readonly tr: TrFn }
 
 const kernels = new WeakMap<WebAssembly.Memory, Kernels | null>();
 
-function kernelFor(heap: WasmHeap): Kernels | undefined {
-  let k = kernels.get(heap.memory);
+/** The module instantiated on `memory` (once per memory), or undefined without WebAssembly SIMD. */
+function kernelFor(memory: WebAssembly.Memory): Kernels | undefined {
+  let k = kernels.get(memory);
   if (k === undefined) {
     try {
-      k = new WebAssembly.Instance(new WebAssembly.Module(matmulModuleBytes()), { env: { mem: heap.memory } }).exports as unknown as Kernels;
+      k = new WebAssembly.Instance(new WebAssembly.Module(matmulModuleBytes()), { env: { mem: memory } }).exports as unknown as Kernels;
     } catch {
       k = null; // no WebAssembly SIMD here
     }
-    kernels.set(heap.memory, k);
+    kernels.set(memory, k);
   }
   return k ?? undefined;
 }
@@ -152,15 +153,13 @@ function kernelFor(heap: WasmHeap): Kernels | undefined {
 interface Left { readonly offset: number; readonly rowStride: number; readonly kStride: number }
 
 /**
- * C (M × N, a new tensor) = A · B on the heap, B a row-major K × N float32 tensor at bOffset.
- * When M or N is not a multiple of the tile, one more row or column of tiles is computed flush with
- * the last row or column: it overlaps tiles already written and writes the same values there
- * (an entry's value does not depend on its tile). Only products narrower than one tile (M < 4 or
- * N < 8) are computed in JavaScript, with the same operations.
+ * C (M × N, row-major at byte cOffset) = A · B in `memory`, B a row-major K × N float32 matrix at
+ * bOffset. When M or N is not a multiple of the tile, one more row or column of tiles is computed
+ * flush with the last row or column: it overlaps tiles already written and writes the same values
+ * there (an entry's value does not depend on its tile). Only products narrower than one tile
+ * (M < 4 or N < 8) are computed in JavaScript, with the same operations.
  */
-function product(heap: WasmHeap, mm: MmFn, M: number, N: number, K: number, A: Left, bOffset: number): tf.Tensor2D {
-  const out = heap.backend.makeOutput([M, N], 'float32');
-  const cOffset = heap.offsetOf(out);
+function productAt(memory: WebAssembly.Memory, mm: MmFn, M: number, N: number, K: number, A: Left, bOffset: number, cOffset: number): void {
   if (M >= TM && N >= TN && K > 0) {
     const tiles = (row: number, col: number, mTiles: number, nTiles: number) =>
       mm(A.offset + row * A.rowStride, bOffset + col * 4, cOffset + (row * N + col) * 4, mTiles, nTiles, K, A.rowStride, A.kStride, N * 4, N * 4);
@@ -173,7 +172,7 @@ function product(heap: WasmHeap, mm: MmFn, M: number, N: number, K: number, A: L
       if (N % TN) tiles(M - TM, N - TN, 1, 1);
     }
   } else {
-    const f32 = new Float32Array(heap.memory.buffer);
+    const f32 = new Float32Array(memory.buffer);
     const f = Math.fround;
     const a = A.offset >>> 2, aRow = A.rowStride >>> 2, aK = A.kStride >>> 2, b = bOffset >>> 2, c = cOffset >>> 2;
     for (let i = 0; i < M; i++) {
@@ -184,7 +183,21 @@ function product(heap: WasmHeap, mm: MmFn, M: number, N: number, K: number, A: L
       }
     }
   }
+}
+
+/** productAt into a new tensor of the backend. */
+function product(heap: WasmHeap, mm: MmFn, M: number, N: number, K: number, A: Left, bOffset: number): tf.Tensor2D {
+  const out = heap.backend.makeOutput([M, N], 'float32');
+  productAt(heap.memory, mm, M, N, K, A, bOffset, heap.offsetOf(out));
   return tf.engine().makeTensorFromTensorInfo(out) as tf.Tensor2D;
+}
+
+/** tr for all K rows of the K × N matrix at src into dst (N × K): the last K mod 8 rows in JavaScript. */
+function transposeAt(memory: WebAssembly.Memory, tr: TrFn, src: number, dst: number, K: number, N: number): void {
+  const blocks = Math.floor(K / 8);
+  tr(src, dst, blocks, N, K);
+  const f32 = new Float32Array(memory.buffer);
+  for (let i = blocks * 8; i < K; i++) for (let j = 0; j < N; j++) f32[(dst >>> 2) + j * K + i] = f32[(src >>> 2) + i * N + j]!;
 }
 
 /** The three products of a dense layer (dense.ts); see heapProducts. */
@@ -200,7 +213,7 @@ export interface HeapProducts {
 /** The products for the current backend, or undefined when it is not wasm (or has no SIMD): then dense.ts uses tf.matMul. */
 export function heapProducts(): HeapProducts | undefined {
   const heap = wasmHeap();
-  const kernels = heap && kernelFor(heap);
+  const kernels = heap && kernelFor(heap.memory);
   if (!heap || !kernels) return undefined;
   const { mm, tr } = kernels;
   return {
@@ -219,16 +232,74 @@ export function heapProducts(): HeapProducts | undefined {
       const M = dy.shape[0];
       const wt = heap.backend.makeOutput([N, K], 'float32');
       try {
-        const src = heap.offsetOf(w);
-        const dst = heap.offsetOf(wt);
-        const blocks = Math.floor(K / 8);
-        tr(src, dst, blocks, N, K);
-        const f32 = new Float32Array(heap.memory.buffer);
-        for (let i = blocks * 8; i < K; i++) for (let j = 0; j < N; j++) f32[(dst >>> 2) + j * K + i] = f32[(src >>> 2) + i * N + j]!;
+        transposeAt(heap.memory, tr, heap.offsetOf(w), heap.offsetOf(wt), K, N);
         return product(heap, mm, M, K, N, { offset: heap.offsetOf(dy), rowStride: N * 4, kStride: 4 }, heap.offsetOf(wt));
       } finally {
         heap.backend.disposeData(wt.dataId);
       }
     },
   };
+}
+
+/**
+ * The same three products on plain Float32Arrays (the direct training step, direct/step.ts): the
+ * operands are copied into a WebAssembly memory of its own, multiplied by the same kernel, and the
+ * result copied out, so every value is bitwise what tf.matMul gives on the wasm backend. Copies
+ * are cheap at the step's sizes (a 16 × 160 operand is 10 KiB). Undefined without SIMD.
+ */
+export class ArrayProducts {
+  private f32: Float32Array;
+
+  private constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly k: Kernels,
+  ) {
+    this.f32 = new Float32Array(memory.buffer);
+  }
+
+  static create(): ArrayProducts | undefined {
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    const k = kernelFor(memory);
+    return k ? new ArrayProducts(memory, k) : undefined;
+  }
+
+  /** Room for `floats` float32 values from offset 0; returns the view (valid until the next call). */
+  private room(floats: number): Float32Array {
+    const bytes = floats * 4;
+    if (bytes > this.memory.buffer.byteLength) this.memory.grow(Math.ceil((bytes - this.memory.buffer.byteLength) / 65536));
+    if (this.f32.buffer !== this.memory.buffer) this.f32 = new Float32Array(this.memory.buffer);
+    return this.f32;
+  }
+
+  /** x · W: x M × K, W K × N. */
+  nn(x: Float32Array, w: Float32Array, M: number, K: number, N: number): Float32Array {
+    const f32 = this.room(M * K + K * N + M * N);
+    f32.set(x.subarray(0, M * K), 0);
+    f32.set(w.subarray(0, K * N), M * K);
+    const c = M * K + K * N;
+    productAt(this.memory, this.k.mm, M, N, K, { offset: 0, rowStride: K * 4, kStride: 4 }, M * K * 4, c * 4);
+    return this.f32.slice(c, c + M * N);
+  }
+
+  /** xᵀ · dy: x M × K, dy M × N; the result is K × N. */
+  tn(x: Float32Array, dy: Float32Array, M: number, K: number, N: number): Float32Array {
+    const f32 = this.room(M * K + M * N + K * N);
+    f32.set(x.subarray(0, M * K), 0);
+    f32.set(dy.subarray(0, M * N), M * K);
+    const c = M * K + M * N;
+    productAt(this.memory, this.k.mm, K, N, M, { offset: 0, rowStride: 4, kStride: K * 4 }, M * K * 4, c * 4);
+    return this.f32.slice(c, c + K * N);
+  }
+
+  /** dy · Wᵀ: dy M × N, W K × N; the result is M × K (W transposed first, as heapProducts().nt). */
+  nt(dy: Float32Array, w: Float32Array, M: number, N: number, K: number): Float32Array {
+    const f32 = this.room(M * N + 2 * K * N + M * K);
+    f32.set(dy.subarray(0, M * N), 0);
+    f32.set(w.subarray(0, K * N), M * N);
+    const wt = M * N + K * N;
+    transposeAt(this.memory, this.k.tr, M * N * 4, wt * 4, K, N);
+    const c = wt + K * N;
+    productAt(this.memory, this.k.mm, M, K, N, { offset: 0, rowStride: N * 4, kStride: 4 }, wt * 4, c * 4);
+    return this.f32.slice(c, c + M * K);
+  }
 }

@@ -112,13 +112,14 @@ export function termsOf(cfg: TrainingConfig): LossTermDefinition[] {
   return [...(cfg.a2d ? [A2D_TERM] : []), ...(cfg.synthesis ? [OUTLIER_TERM] : [])];
 }
 
-function allFull(queues: ClassQueues, numClasses: number, capacity: number): boolean {
+/** Whether every class queue holds `capacity` embeddings (synthesis waits for that). */
+export function allFull(queues: ClassQueues, numClasses: number, capacity: number): boolean {
   for (let c = 0; c < numClasses; c++) if (queues.size(c) < capacity) return false;
   return true;
 }
 
 /** Splits row-major count x D outliers into per-modality count x D_k blocks. */
-function splitColumns(values: Float32Array, count: number, widths: readonly number[]): Float32Array[] {
+export function splitColumns(values: Float32Array, count: number, widths: readonly number[]): Float32Array[] {
   const D = widths.reduce((s, w) => s + w, 0);
   let offset = 0;
   return widths.map((w) => {

@@ -48,13 +48,13 @@ export interface ModelOptions {
   readonly builtinGradient?: boolean;
 }
 
-interface LinearParams {
+export interface LinearParams {
   readonly w: tf.Variable<tf.Rank.R2>;
   readonly b: tf.Variable<tf.Rank.R1>;
 }
 
 /** The adapter's residual branch: down-projection A (d x r) and up-projection B (r x d, zero at start). */
-interface AdapterParams {
+export interface AdapterParams {
   readonly a: tf.Variable<tf.Rank.R2>;
   readonly b: tf.Variable<tf.Rank.R2>;
 }
@@ -144,6 +144,17 @@ export class MultimodalModel {
     for (const h of this.heads) out.push(h.w, h.b);
     out.push(...this.fusedW, this.fusedB);
     return out;
+  }
+
+  /** The variables by role, for code that runs the model's arithmetic itself (direct/step.ts). */
+  get layout(): {
+    readonly encoders: readonly (LinearParams | undefined)[];
+    readonly adapters: readonly (AdapterParams | undefined)[];
+    readonly heads: readonly LinearParams[];
+    readonly fusedW: readonly tf.Variable<tf.Rank.R2>[];
+    readonly fusedB: tf.Variable<tf.Rank.R1>;
+  } {
+    return { encoders: this.encoders, adapters: this.adapters, heads: this.heads, fusedW: this.fusedW, fusedB: this.fusedB };
   }
 
   /** Column slices of Z, by modality name. */

@@ -5,6 +5,7 @@ import type { ModelOutputs, SplitOutputs } from '../outputs.ts';
 import { collectGarbage, featureBytes } from '../memory.ts';
 import { Random } from '../random.ts';
 import { FusedAdam } from './adam.ts';
+import { type BatchArrays, DirectStep } from './direct/step.ts';
 import { predictionDiscrepancy } from './diagnostics.ts';
 import { type LossTermDefinition, type StepBatch, type StepState, termsOf } from './loss-terms.ts';
 import { classificationLoss } from './losses.ts';
@@ -42,6 +43,11 @@ export interface TrainSpec {
   readonly onStep?: (progress: TrainProgress) => void;
   /** Use tf's own matMul gradients instead of the explicit-transpose dense layer (benchmarks). */
   readonly builtinGradient?: boolean;
+  /**
+   * Whether steps may run without TF.js's engine where the model and recipe allow it (default
+   * true; direct/step.ts: bitwise the same parameters). False forces TF.js's step (tests compare the two).
+   */
+  readonly directStep?: boolean;
   /**
    * The caller hands `data` over (the pipeline, which loaded it for this one model): each split's
    * input features are dropped (releaseFeatures) as soon as that split's outputs exist, and ID
@@ -181,18 +187,30 @@ export class BatchBuilder {
     this.maskBufs = embedDims.map((d, k) => (this.dropoutRates[k]! > 0 ? new Float32Array(B * d) : undefined));
   }
 
-  /** The batch of rows `idx` as tensors (free them with `dispose`). */
-  next(idx: readonly number[], rng: Random): StepBatch {
-    const B = idx.length;
+  /**
+   * The batch of rows `idx` as arrays: the builder's own buffers, valid until the next call.
+   * Identity encoders: Z^k is the masked input, built here (no masks, and the queue gets the
+   * embedding without reading it back).
+   */
+  nextArrays(idx: readonly number[], rng: Random): BatchArrays {
     const M = this.dims.length;
     const labels = Int32Array.from(idx, (i) => this.labels[i]!);
     for (let k = 0; k < M; k++) if (this.maskBufs[k]) fillDropoutMask(rng, this.maskBufs[k]!, this.dropoutRates[k]!);
-    // Identity encoders: Z^k is the masked input, built here (no mask tensor, and the queue gets
-    // the embedding without reading it back).
     for (let k = 0; k < M; k++) gatherRows(this.features[k]!, idx, this.inputBufs[k]!, this.identity ? this.maskBufs[k] : undefined);
-    const inputs = this.dims.map((d, k) => tf.tensor2d(this.inputBufs[k]!, [B, d]));
-    const masks = this.identity ? undefined : this.embedDims.map((d, k) => (this.maskBufs[k] ? tf.tensor2d(this.maskBufs[k]!, [B, d]) : undefined));
-    return { inputs, masks, labels, labelsT: tf.tensor1d(labels, 'int32'), ...(this.identity ? { zCpu: this.inputBufs } : {}) };
+    return { inputs: this.inputBufs, ...(this.identity ? {} : { masks: this.maskBufs }), labels };
+  }
+
+  /** The batch of rows `idx` as tensors (free them with `dispose`). */
+  next(idx: readonly number[], rng: Random): StepBatch {
+    const B = idx.length;
+    const { inputs, masks, labels } = this.nextArrays(idx, rng);
+    return {
+      inputs: this.dims.map((d, k) => tf.tensor2d(inputs[k]!, [B, d])),
+      masks: masks && this.embedDims.map((d, k) => (masks[k] ? tf.tensor2d(masks[k]!, [B, d]) : undefined)),
+      labels,
+      labelsT: tf.tensor1d(labels, 'int32'),
+      ...(this.identity ? { zCpu: this.inputBufs } : {}),
+    };
   }
 
   /** The tensors of a batch `next` made. */
@@ -227,7 +245,9 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
     stream(STREAM.init),
     { builtinGradient: spec.builtinGradient ?? false },
   );
-  const adam = new FusedAdam(model.variables, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  const terms = recipe.terms ?? termsOf(cfg);
+  const direct = spec.directStep === false || spec.builtinGradient ? undefined : DirectStep.create(model, cfg, terms);
+  const adam = direct ? undefined : new FusedAdam(model.variables, { lr: cfg.lr, weightDecay: cfg.weightDecay });
   const syn = cfg.synthesis;
   const queues = syn ? new ClassQueues(C, model.embedDim, syn.queueSize) : undefined;
   const B = cfg.batchSize;
@@ -236,7 +256,6 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
   const steps = Math.floor(N / B);
   if (steps === 0) throw new Error(`train split has ${N} rows, fewer than one batch of ${B}`);
   let batches: BatchBuilder | undefined = new BatchBuilder(spec.modalities.map((name) => data.train.features[name]!), trainLabels, dims, model.embedDims, spec.modalities, cfg);
-  const terms = recipe.terms ?? termsOf(cfg);
   const termNames = lossTerms(cfg, terms);
 
   const curve: EpochRecord[] = [];
@@ -255,10 +274,20 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
       const synthesisOn = syn !== undefined && epoch >= syn.startEpoch;
 
       for (let s = 0; s < steps; s++) {
-        const batch = batches!.next(order.slice(s * B, (s + 1) * B), dropoutRng);
-        const labels = batch.labels;
-        const result = trainStep(model, adam, cfg, batch, { ...(queues ? { queues } : {}), synthRng, synthesisOn }, terms);
-        tf.dispose(BatchBuilder.tensors(batch));
+        const idx = order.slice(s * B, (s + 1) * B);
+        const state = { ...(queues ? { queues } : {}), synthRng, synthesisOn };
+        let result: StepResult;
+        let labels: Int32Array;
+        if (direct) {
+          const arrays = batches!.nextArrays(idx, dropoutRng);
+          labels = arrays.labels;
+          result = direct.step(arrays, state);
+        } else {
+          const batch = batches!.next(idx, dropoutRng);
+          labels = batch.labels;
+          result = trainStep(model, adam!, cfg, batch, state, terms);
+          tf.dispose(BatchBuilder.tensors(batch));
+        }
         for (let i = 0; i < sums.length; i++) sums[i]! += result.stats[i]!;
         for (let r = 0; r < B; r++) if (result.preds[r] === labels[r]) correct++;
         if (result.synthesised) synthesisSteps++;
@@ -267,6 +296,7 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
         if ((s + 1) % 64 === 0) await yieldToEventLoop();
       }
 
+      direct?.writeBack();
       const valAcc = accuracyOf(model, data.val, spec.modalities);
       const termMeans: Partial<Record<LossTerm, number>> = {};
       termNames.forEach((t, i) => (termMeans[t] = sums[i + 1]! / steps));
@@ -329,7 +359,7 @@ export async function trainModel(data: BenchmarkData, spec: TrainSpec): Promise<
     };
   } finally {
     if (best) tf.dispose(best.params);
-    adam.dispose();
+    adam?.dispose();
     model.dispose();
   }
 }

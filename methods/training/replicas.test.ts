@@ -3,30 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { replicaKey, trainReplicas } from './replicas.ts';
 import { recipeById } from './recipes/index.ts';
-import { tinyBenchmark, useWasmBackend } from './test-helpers.ts';
-import { type TrainResult, trainModel } from './train.ts';
+import { expectIdentical, tinyBenchmark, useWasmBackend } from './test-helpers.ts';
+import { trainModel } from './train.ts';
 
 useWasmBackend();
-
-/** Every number a cell keeps: outputs of every split, the fused head, the curve, the selection. */
-function expectIdentical(a: TrainResult, b: TrainResult): void {
-  expect(b.curve).toEqual(a.curve.map((r) => ({ ...r, seconds: expect.any(Number) })) as never);
-  expect(b.bestEpoch).toBe(a.bestEpoch);
-  expect(b.bestValAcc).toBe(a.bestValAcc);
-  expect(b.config).toEqual(a.config);
-  expect(b.discrepancy).toEqual(a.discrepancy);
-  expect(Array.from(b.outputs.head.weight.data)).toEqual(Array.from(a.outputs.head.weight.data));
-  expect(Array.from(b.outputs.head.bias)).toEqual(Array.from(a.outputs.head.bias));
-  const splits = (r: TrainResult) => [r.outputs.id.train!, r.outputs.id.val!, r.outputs.id.test, ...r.outputs.ood.values()];
-  const [sa, sb] = [splits(a), splits(b)];
-  expect(sb.length).toBe(sa.length);
-  sa.forEach((x, i) => {
-    const y = sb[i]!;
-    expect(Array.from(y.logits.data)).toEqual(Array.from(x.logits.data));
-    expect(Array.from(y.features.data)).toEqual(Array.from(x.features.data));
-    for (const [name, m] of Object.entries(x.modalityLogits!)) expect(Array.from(y.modalityLogits![name]!.data)).toEqual(Array.from(m.data));
-  });
-}
 
 describe('trainReplicas', () => {
   test('each replica gives bitwise the numbers trainModel gives it alone (baseline, A2D, A2D + NP-Mix; adapter and MLP encoders)', async () => {

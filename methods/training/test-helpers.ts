@@ -1,10 +1,11 @@
-import { afterAll, beforeAll } from 'bun:test';
+import { afterAll, beforeAll, expect } from 'bun:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import type { Benchmark, BenchmarkData, SplitData, TrainingDefaults } from '../../datasets/benchmark.ts';
 import { matrix } from '../linalg/matrix.ts';
 import { Random } from '../random.ts';
 import type { EncoderKind } from './model.ts';
+import type { TrainResult } from './train.ts';
 
 /**
  * A tiny generated benchmark for the training tests: `classes` ID classes, modalities of the
@@ -89,5 +90,25 @@ export function useWasmBackend(): void {
   });
   afterAll(async () => {
     if (previous) await tf.setBackend(previous);
+  });
+}
+
+/** Every number a cell keeps: outputs of every split, the fused head, the curve, the selection. */
+export function expectIdentical(a: TrainResult, b: TrainResult): void {
+  expect(b.curve).toEqual(a.curve.map((r) => ({ ...r, seconds: expect.any(Number) })) as never);
+  expect(b.bestEpoch).toBe(a.bestEpoch);
+  expect(b.bestValAcc).toBe(a.bestValAcc);
+  expect(b.config).toEqual(a.config);
+  expect(b.discrepancy).toEqual(a.discrepancy);
+  expect(Array.from(b.outputs.head.weight.data)).toEqual(Array.from(a.outputs.head.weight.data));
+  expect(Array.from(b.outputs.head.bias)).toEqual(Array.from(a.outputs.head.bias));
+  const splits = (r: TrainResult) => [r.outputs.id.train!, r.outputs.id.val!, r.outputs.id.test, ...r.outputs.ood.values()];
+  const [sa, sb] = [splits(a), splits(b)];
+  expect(sb.length).toBe(sa.length);
+  sa.forEach((x, i) => {
+    const y = sb[i]!;
+    expect(Array.from(y.logits.data)).toEqual(Array.from(x.logits.data));
+    expect(Array.from(y.features.data)).toEqual(Array.from(x.features.data));
+    for (const [name, m] of Object.entries(x.modalityLogits!)) expect(Array.from(y.modalityLogits![name]!.data)).toEqual(Array.from(m.data));
   });
 }

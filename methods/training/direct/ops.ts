@@ -231,7 +231,7 @@ export class Ops {
    */
   safeSqrt(x: DTensor): DTensor {
     const n = x.size;
-    const stepped = this.tape.output(x.shape, map(x.values, stepValue), [x], () => [zeros(n)]);
+    const stepped = this.tape.output(x.shape, map(x.values, (v) => stepValue(v)), [x], () => [zeros(n)]);
     const pos = this.tape.output(x.shape, map(stepped.values, (v) => (v !== 0 ? 1 : 0)), [stepped], (dy) => [() => dy.slice()]);
     const ones = this.tape.output(x.shape, new Float32Array(n).fill(1), [x], () => [zeros(n)]);
     const inner = this.where(pos, x, ones);
@@ -260,6 +260,18 @@ export class Ops {
     const s = reduceTo(x.values, x.shape, []);
     const y = Float32Array.of(s[0]! / n);
     return this.tape.output([], y, [x], (dy) => [() => new Float32Array(n).fill(Math.fround(dy[0]! / n))]);
+  }
+
+  /** Mean over axis 1 of a [rows, cols] tensor: [rows]. */
+  meanRows(x: DTensor): DTensor {
+    const [R, C] = dims(x.shape);
+    const y = map(reduceTo(x.values, [R, C], [R, 1]), (s) => s / C);
+    return this.tape.output([R], y, [x], (dy) => [() => map(broadcastTo(dy, [R, 1], [R, C]), (g) => g / C)]);
+  }
+
+  /** |x|; gradient dy · step(x, -1): -1 at exactly 0, as TF.js's. */
+  abs(x: DTensor): DTensor {
+    return this.tape.output(x.shape, map(x.values, Math.abs), [x], (dy) => [() => map(dy, (g, i) => g * stepValue(x.values[i]!, -1))]);
   }
 
   /** Columns [start, start + width) of a [rows, cols] tensor; the gradient is padded with zeros. */
@@ -343,7 +355,7 @@ export class Ops {
   }
 }
 
-/** TF.js's step(x, 0): 1 where x > 0, NaN where x is NaN, else 0. */
-function stepValue(v: number): number {
-  return v > 0 ? 1 : v !== v ? NaN : 0;
+/** TF.js's step(x, alpha): 1 where x > 0, NaN where x is NaN, else alpha. */
+function stepValue(v: number, alpha = 0): number {
+  return v > 0 ? 1 : v !== v ? NaN : alpha;
 }

@@ -21,8 +21,8 @@ import { Tape } from './tape.ts';
  *
  * What it covers: the MLP and identity encoders, cross-entropy or LogitNorm classification (fused
  * head, or fused + unimodal heads), the A2D term and the outlier term (any synthesis) with the
- * Hellinger or L2 distance. Anything else (the adapter encoder, other distances, a recipe's own
- * loss terms, another backend) is refused with the reason by `DirectStep.unsupported`, and train.ts
+ * Hellinger, L1 or L2 distance or upstream's L1 and L2. Anything else (the adapter encoder, the
+ * Wasserstein distances, a recipe's own loss terms, another backend) is refused with the reason by `DirectStep.unsupported`, and train.ts
  * runs TF.js's step. The losses here mirror losses.ts operation for operation: a change there
  * must be made here too, and direct.test.ts fails until it is.
  *
@@ -46,7 +46,7 @@ export interface DirectStepResult {
   readonly synthesised: boolean;
 }
 
-const DISTANCES: readonly AnyDistance[] = ['hellinger', 'l2'];
+const DISTANCES: readonly AnyDistance[] = ['hellinger', 'l1', 'l2', 'upstream-l1', 'upstream-l2'];
 
 export class DirectStep {
   private readonly values = new Map<tf.Variable, Float32Array>();
@@ -225,7 +225,10 @@ function distance(ops: Ops, p: DTensor, q: DTensor, kind: AnyDistance): DTensor 
     const sq = ops.sqrt(ops.maximum(q, HELLINGER_CLAMP));
     return ops.div(ops.safeSqrt(ops.sum(ops.square(ops.sub(sp, sq)), 1)), ops.scalar(Math.SQRT2));
   }
+  if (kind === 'l1') return ops.sum(ops.abs(ops.sub(p, q)), 1);
   if (kind === 'l2') return ops.safeSqrt(ops.sum(ops.square(ops.sub(p, q)), 1));
+  if (kind === 'upstream-l1') return ops.meanRows(ops.abs(ops.sub(p, q)));
+  if (kind === 'upstream-l2') return ops.meanRows(ops.square(ops.sub(p, q)));
   throw new Error(`direct step: distance ${kind} is not supported`);
 }
 

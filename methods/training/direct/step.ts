@@ -19,11 +19,11 @@ import { Tape } from './tape.ts';
  * benchmark: 495 kernels, 1.4 ms inside them, 5.2 ms in all); here the step does the arithmetic
  * alone.
  *
- * What it covers: the MLP and identity encoders, cross-entropy or LogitNorm classification (fused
- * head, or fused + unimodal heads), the A2D term and the outlier term (any synthesis) with the
- * Hellinger, L1 or L2 distance or upstream's L1 and L2. Anything else (the adapter encoder, the
- * Wasserstein distances, a recipe's own loss terms, another backend) is refused with the reason by `DirectStep.unsupported`, and train.ts
- * runs TF.js's step. The losses here mirror losses.ts operation for operation: a change there
+ * What it covers: every encoder (identity, adapter, MLP), cross-entropy or LogitNorm
+ * classification (fused head, or fused + unimodal heads), the A2D term and the outlier term (any
+ * synthesis) with the Hellinger, L1 or L2 distance or upstream's L1 and L2. Anything else (the
+ * Wasserstein distances, a recipe's own loss terms, another backend) is refused with the reason
+ * by `DirectStep.unsupported`, and train.ts runs TF.js's step. The losses here mirror losses.ts operation for operation: a change there
  * must be made here too, and direct.test.ts fails until it is.
  *
  * The parameters live here between epochs' ends: `writeBack` copies them into the model's
@@ -66,8 +66,6 @@ export class DirectStep {
   /** Why this model and config cannot train here (undefined: they can). */
   static unsupported(model: MultimodalModel, cfg: TrainingConfig, terms: readonly LossTermDefinition[]): string | undefined {
     if (tf.getBackend() !== 'wasm') return `backend ${tf.getBackend()} (the direct step reproduces the wasm backend)`;
-    const kind = model.spec.encoder.kind;
-    if (kind !== 'mlp' && kind !== 'identity') return `encoder ${kind}`;
     for (const t of terms) if (t !== A2D_TERM && t !== OUTLIER_TERM) return `loss term ${t.names.join('/')}`;
     if (cfg.a2d && !DISTANCES.includes(cfg.a2d.distance)) return `distance ${cfg.a2d.distance}`;
     if (cfg.synthesis && !DISTANCES.includes(cfg.synthesis.distance)) return `distance ${cfg.synthesis.distance}`;
@@ -113,7 +111,12 @@ export class DirectStep {
     const z = batch.inputs.map((x, k) => {
       const input = ops.constant([B, x.length / B], x);
       const enc = layout.encoders[k];
-      let h = enc ? ops.relu(ops.dense(input, P(enc.w), P(enc.b), false)) : input;
+      const adapter = layout.adapters[k];
+      let h = enc
+        ? ops.relu(ops.dense(input, P(enc.w), P(enc.b), false))
+        : adapter
+          ? ops.relu(ops.add(input, ops.dense(ops.relu(ops.dense(input, P(adapter.a), undefined, false)), P(adapter.b), undefined, true)))
+          : input;
       const mask = identity ? undefined : batch.masks?.[k];
       if (mask) h = ops.mul(h, ops.constant([B, embedDims[k]!], mask));
       return h;

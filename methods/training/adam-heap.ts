@@ -85,7 +85,21 @@ export function adamModuleBytes(): Uint8Array {
   ]);
 }
 
-type AdamFn = (x: number, g: number, m: number, v: number, out: number, n4: number, b1: number, omb1: number, b2: number, omb2: number, wd: number, eps: number, bc2: number, negStep: number) => void;
+export type AdamFn = (x: number, g: number, m: number, v: number, out: number, n4: number, b1: number, omb1: number, b2: number, omb2: number, wd: number, eps: number, bc2: number, negStep: number) => void;
+
+export interface AdamKernels {
+  readonly adam: AdamFn;
+  readonly adamPlain: AdamFn;
+}
+
+/** The module instantiated on `memory`, or undefined without SIMD (or on a shared memory it does not declare). */
+export function adamKernels(memory: WebAssembly.Memory): AdamKernels | undefined {
+  try {
+    return new WebAssembly.Instance(new WebAssembly.Module(adamModuleBytes()), { env: { mem: memory } }).exports as unknown as AdamKernels;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Adam's hyper-parameters for one parameter's update, already rounded to float32. */
 export interface AdamScalars {
@@ -118,12 +132,8 @@ export class HeapAdam {
     if (!heap) return undefined;
     let kernel = HeapAdam.kernels.get(heap.memory);
     if (!kernel) {
-      try {
-        const instance = new WebAssembly.Instance(new WebAssembly.Module(adamModuleBytes()), { env: { mem: heap.memory } });
-        kernel = instance.exports as unknown as { adam: AdamFn; adamPlain: AdamFn };
-      } catch {
-        return undefined; // no SIMD, or a shared memory this module does not declare
-      }
+      kernel = adamKernels(heap.memory);
+      if (!kernel) return undefined;
       HeapAdam.kernels.set(heap.memory, kernel);
     }
     return new HeapAdam(heap, kernel);

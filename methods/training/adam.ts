@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adamRange, HeapAdam, type AdamScalars } from './adam-heap.ts';
+import { adamKernels, adamRange, HeapAdam, type AdamKernels, type AdamScalars } from './adam-heap.ts';
 
 export interface AdamOptions {
   readonly lr?: number;
@@ -196,31 +196,62 @@ export class FusedAdam extends AdamSchedule {
 }
 
 /**
- * FusedAdam's update on parameters that live in Float32Arrays (the direct training step,
- * direct/step.ts): the same step counts and float32 scalars, the same adamRange pass, in place.
- * Keyed by the model's variables, so a parameter's bias correction is counted exactly as FusedAdam
- * counts it; a parameter without a gradient is skipped.
+ * FusedAdam's update on parameters held outside TF.js (the direct training step, direct/step.ts):
+ * the same step counts and float32 scalars, the same f32x4 pass as HeapAdam, in place. The
+ * parameters and their moments live in a WebAssembly memory of their own, sized once (so the views
+ * `value(p)` hands out stay valid); each gradient is copied in before its pass. Without
+ * WebAssembly SIMD the pass is adamRange on plain arrays. Keyed by the model's variables, so a
+ * parameter's bias correction is counted exactly as FusedAdam counts it; a parameter without a
+ * gradient is skipped.
  */
 export class ArrayAdam extends AdamSchedule {
-  private readonly m = new Map<tf.Variable, Float32Array>();
-  private readonly v = new Map<tf.Variable, Float32Array>();
+  private readonly slots = new Map<tf.Variable, { readonly x: number; readonly m: number; readonly v: number }>();
+  private readonly heap: Float32Array;
+  private readonly kernels: AdamKernels | undefined;
+  private readonly gradient: number;
 
-  constructor(params: readonly tf.Variable[], o: AdamOptions = {}) {
+  /** `initial` gives each parameter's starting values (copied). */
+  constructor(params: readonly tf.Variable[], initial: ReadonlyMap<tf.Variable, Float32Array>, o: AdamOptions = {}) {
     super(params, o);
+    const round4 = (n: number) => Math.ceil(n / 4) * 4; // 16-byte aligned regions
+    let floats = 0;
     for (const p of params) {
-      this.m.set(p, new Float32Array(p.size));
-      this.v.set(p, new Float32Array(p.size));
+      const n = round4(p.size);
+      this.slots.set(p, { x: floats, m: floats + n, v: floats + 2 * n });
+      floats += 3 * n;
     }
+    this.gradient = floats;
+    floats += round4(Math.max(0, ...params.map((p) => p.size)));
+    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((floats * 4) / 65536)) });
+    this.kernels = adamKernels(memory);
+    this.heap = new Float32Array(memory.buffer);
+    for (const p of params) this.heap.set(initial.get(p)!.subarray(0, p.size), this.slots.get(p)!.x);
   }
 
-  /** One update of `values` (each parameter's current values, overwritten) from `grads`. */
-  update(grads: ReadonlyMap<tf.Variable, Float32Array>, values: ReadonlyMap<tf.Variable, Float32Array>): void {
+  /** The parameter's current values (a view, updated in place by `update`). */
+  value(p: tf.Variable): Float32Array {
+    const at = this.slots.get(p)!.x;
+    return this.heap.subarray(at, at + p.size);
+  }
+
+  /** One update from `grads` (a parameter without one is left as it is). */
+  update(grads: ReadonlyMap<tf.Variable, Float32Array>): void {
     this.countUpdate();
+    const heap = this.heap;
     for (const p of this.params) {
       const g = grads.get(p);
       if (!g) continue;
-      const x = values.get(p)!;
-      adamRange(x.length, this.scalarsFor(p), x, 0, g, 0, this.m.get(p)!, 0, this.v.get(p)!, 0, x, 0);
+      const s = this.scalarsFor(p);
+      const at = this.slots.get(p)!;
+      const n = p.size;
+      heap.set(g.subarray(0, n), this.gradient);
+      const done = this.kernels ? (n >>> 2) * 4 : 0;
+      if (this.kernels) {
+        const b = (floats: number) => floats * 4;
+        (s.decay ? this.kernels.adam : this.kernels.adamPlain)(b(at.x), b(this.gradient), b(at.m), b(at.v), b(at.x), n >>> 2, s.b1, s.oneMinusB1, s.b2, s.oneMinusB2, s.wd, s.eps, s.bc2, s.negStep);
+      }
+      // the last 1-3 entries (or all, without SIMD) with the same float32 operations
+      adamRange(n - done, s, heap, at.x + done, heap, this.gradient + done, heap, at.m + done, heap, at.v + done, heap, at.x + done);
     }
   }
 }

@@ -21,15 +21,16 @@ describe('direct training step', () => {
   test('gives bitwise what TF.js gives: every recipe it covers, every encoder, three modalities', async () => {
     for (const encoder of ['mlp', 'adapter', 'identity'] as const) {
       // three modalities: a unimodal head's logits then reach three and more consumers, where the
-      // order of accumulating their gradients shows
-      const { benchmark, data, modalities } = tinyBenchmark({ encoder, epochs: 3, dims: [6, 4, 5], classes: 4 });
+      // order of accumulating their gradients shows; five classes: parameters whose size is not a
+      // multiple of 4 take Adam's JavaScript tail
+      const { benchmark, data, modalities } = tinyBenchmark({ encoder, epochs: 3, dims: [6, 4, 5], classes: 5 });
       // with identity encoders nothing the unimodal heads train is shared, so the recipes with
       // unimodal terms are refused by construction (recipe.ts)
       for (const recipe of encoder !== 'identity' ? RECIPES : (['baseline', 'logitnorm'] as const)) {
         const synthesis = /npmix|mixup|vos/.test(recipe);
         const overrides = { lr: 1e-2, ...(synthesis ? { startEpoch: 1, queueSize: 4 } : {}), ...(encoder === 'mlp' ? { hidden: 8 } : {}) };
         const cfg = recipeById(recipe)!.configure(benchmarkTrainingDefaults(benchmark, modalities), overrides);
-        const model = new MultimodalModel({ modalities: modalities.map((name, k) => ({ name, dim: data.train.features[name]!.cols })), numClasses: 4, encoder: cfg.encoder }, new Random(1));
+        const model = new MultimodalModel({ modalities: modalities.map((name, k) => ({ name, dim: data.train.features[name]!.cols })), numClasses: 5, encoder: cfg.encoder }, new Random(1));
         // the same decision trainModel makes: this cell really runs the direct step
         expect(DirectStep.create(model, cfg, termsOf(cfg))).toBeDefined();
         model.dispose();

@@ -76,14 +76,31 @@ function reduceTo(values: Float32Array, outShape: readonly number[], shape: read
   return out;
 }
 
-function elementwise(shape: readonly number[], a: DTensor, b: DTensor, f: (x: number, y: number) => number): Float32Array {
+type Arith = 'add' | 'sub' | 'mul' | 'div';
+
+/** a op b, broadcast to `shape`; one loop per operation so that the wide same-shape case runs without calls. */
+function elementwise(shape: readonly number[], a: DTensor, b: DTensor, op: Arith): Float32Array {
   const [R, C] = dims(shape);
-  const ia = indexer(a.shape);
-  const ib = indexer(b.shape);
   const out = new Float32Array(R * C);
   const av = a.values;
   const bv = b.values;
-  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[r * C + c] = f(av[ia(r, c)]!, bv[ib(r, c)]!);
+  const n = out.length;
+  if (av.length === n && bv.length === n) {
+    if (op === 'add') for (let i = 0; i < n; i++) out[i] = av[i]! + bv[i]!;
+    else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = av[i]! - bv[i]!;
+    else if (op === 'mul') for (let i = 0; i < n; i++) out[i] = av[i]! * bv[i]!;
+    else for (let i = 0; i < n; i++) out[i] = av[i]! / bv[i]!;
+    return out;
+  }
+  const ia = indexer(a.shape);
+  const ib = indexer(b.shape);
+  for (let r = 0; r < R; r++) {
+    for (let c = 0; c < C; c++) {
+      const x = av[ia(r, c)]!;
+      const y = bv[ib(r, c)]!;
+      out[r * C + c] = op === 'add' ? x + y : op === 'sub' ? x - y : op === 'mul' ? x * y : x / y;
+    }
+  }
   return out;
 }
 
@@ -167,32 +184,32 @@ export class Ops {
     return this.tape.constant(shape, values);
   }
 
-  private binary(a: DTensor, b: DTensor, f: (x: number, y: number) => number, grad: (dy: Float32Array, shape: number[]) => Derivatives): DTensor {
+  private binary(a: DTensor, b: DTensor, op: Arith, grad: (dy: DTensor, shape: number[]) => Derivatives): DTensor {
     const shape = broadcastShape(a.shape, b.shape);
-    return this.tape.output(shape, elementwise(shape, a, b, f), [a, b], (dy) => grad(dy, shape));
+    return this.tape.output(shape, elementwise(shape, a, b, op), [a, b], (dy) => grad(new DTensor(shape, dy, false), shape));
   }
 
   add(a: DTensor, b: DTensor): DTensor {
-    return this.binary(a, b, (x, y) => x + y, (dy, shape) => [() => reduceTo(dy, shape, a.shape), () => reduceTo(dy, shape, b.shape)]);
+    return this.binary(a, b, 'add', (dy, shape) => [() => reduceTo(dy.values, shape, a.shape), () => reduceTo(dy.values, shape, b.shape)]);
   }
 
   sub(a: DTensor, b: DTensor): DTensor {
-    return this.binary(a, b, (x, y) => x - y, (dy, shape) => [() => reduceTo(dy, shape, a.shape), () => map(reduceTo(dy, shape, b.shape), (v) => -v)]);
+    return this.binary(a, b, 'sub', (dy, shape) => [() => reduceTo(dy.values, shape, a.shape), () => map(reduceTo(dy.values, shape, b.shape), (v) => -v)]);
   }
 
   mul(a: DTensor, b: DTensor): DTensor {
-    return this.binary(a, b, (x, y) => x * y, (dy, shape) => [
-      () => reduceTo(elementwise(shape, new DTensor(shape, dy, false), b, (g, y) => g * y), shape, a.shape),
-      () => reduceTo(elementwise(shape, new DTensor(shape, dy, false), a, (g, x) => g * x), shape, b.shape),
+    return this.binary(a, b, 'mul', (dy, shape) => [
+      () => reduceTo(elementwise(shape, dy, b, 'mul'), shape, a.shape),
+      () => reduceTo(elementwise(shape, dy, a, 'mul'), shape, b.shape),
     ]);
   }
 
   div(a: DTensor, b: DTensor): DTensor {
-    return this.binary(a, b, (x, y) => x / y, (dy, shape) => [
-      () => reduceTo(elementwise(shape, new DTensor(shape, dy, false), b, (g, y) => g / y), shape, a.shape),
+    return this.binary(a, b, 'div', (dy, shape) => [
+      () => reduceTo(elementwise(shape, dy, b, 'div'), shape, a.shape),
       () => {
         // neg(div(sum(dy·a), square(b)))
-        const res = reduceTo(elementwise(shape, new DTensor(shape, dy, false), a, (g, x) => g * x), shape, b.shape);
+        const res = reduceTo(elementwise(shape, dy, a, 'mul'), shape, b.shape);
         return map(res, (r, i) => -Math.fround(r / Math.fround(b.values[i]! * b.values[i]!)));
       },
     ]);
@@ -218,9 +235,25 @@ export class Ops {
   }
 
   relu(x: DTensor): DTensor {
+    const xv = x.values;
+    const n = xv.length;
+    const y = new Float32Array(n);
     // the wasm kernel gives +0 for -0 and keeps NaN
-    const y = map(x.values, (v) => (v > 0 || v !== v ? v : 0));
-    return this.tape.output(x.shape, y, [x], (dy) => [() => map(dy, (g, i) => g * stepValue(x.values[i]!))]);
+    for (let i = 0; i < n; i++) {
+      const v = xv[i]!;
+      y[i] = v > 0 || v !== v ? v : 0;
+    }
+    return this.tape.output(x.shape, y, [x], (dy) => [
+      () => {
+        // dy · step(x)
+        const g = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          const v = xv[i]!;
+          g[i] = dy[i]! * (v > 0 ? 1 : v !== v ? NaN : 0);
+        }
+        return g;
+      },
+    ]);
   }
 
   /**

@@ -59,8 +59,9 @@ export class DirectStep {
     private readonly kernels: BackendKernels,
     private readonly products: ArrayProducts,
   ) {
-    for (const v of model.variables) this.values.set(v, Float32Array.from(v.dataSync() as Float32Array));
-    this.adam = new ArrayAdam(model.variables, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+    const initial = new Map(model.variables.map((v) => [v, v.dataSync() as Float32Array] as const));
+    this.adam = new ArrayAdam(model.variables, initial, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+    for (const v of model.variables) this.values.set(v, this.adam.value(v));
   }
 
   /** Why this model and config cannot train here (undefined: they can). */
@@ -199,7 +200,7 @@ export class DirectStep {
       const g = grads.get(t);
       if (g) byVariable.set(v, g);
     }
-    this.adam.update(byVariable, this.values);
+    this.adam.update(byVariable);
     return { stats, preds, synthesised };
   }
 }

@@ -12,7 +12,7 @@ import { DTensor, type Derivatives, Tape } from './tape.ts';
  *    float64 and the Float32Array store rounds; for these operations that is the correctly
  *    rounded float32 result, which is what the kernels' f32x4 instructions give);
  *  - sums and means: a running float32 sum from 0 in row-major order of the reduced entries, a
- *    mean divides it by the count (what the wasm Sum and Mean kernels do; checked in ops.test.ts);
+ *    mean divides it by the count (what the wasm Sum and Mean kernels do; checked in direct.test.ts);
  *  - exp, log and softmax: the backend's own kernels, called directly on copies of the values
  *    (their approximations are not the correctly rounded ones, so they are not reproduced here);
  *  - products: the heap kernel's order (heap-matmul.ts).

@@ -83,19 +83,9 @@ export const OUTLIER_TERM: LossTermDefinition = {
     const syn = cfg.synthesis;
     const queues = state.queues;
     if (!syn || !queues) throw new Error('outlier synthesis needs cfg.synthesis and the class queues');
-    const M = batch.inputs.length;
-    const B = batch.labels.length;
     const embedDims = model.embedDims;
-    const D = model.embedDim;
-    const zFlat = new Float32Array(B * D);
-    let offset = 0;
-    for (let k = 0; k < M; k++) {
-      const d = embedDims[k]!;
-      const zk = batch.zCpu?.[k] ?? (out.z[k]!.dataSync() as Float32Array);
-      for (let r = 0; r < B; r++) zFlat.set(zk.subarray(r * d, (r + 1) * d), r * D + offset);
-      offset += d;
-    }
-    queues.push(zFlat, batch.labels);
+    const z = embedDims.map((_, k) => batch.zCpu?.[k] ?? (out.z[k]!.dataSync() as Float32Array));
+    queues.push(joinColumns(z, batch.labels.length, embedDims), batch.labels);
     if (!state.synthesisOn || !allFull(queues, model.numClasses, syn.queueSize)) return { values: [tf.scalar(0), tf.scalar(0)] };
     const { outliers, count } = synthesizeOutliers(syn.kind, queues, state.synthRng, { k: syn.nnK, alpha: syn.alpha });
     if (count === 0) return { values: [tf.scalar(0), tf.scalar(0)] };
@@ -118,7 +108,20 @@ export function allFull(queues: ClassQueues, numClasses: number, capacity: numbe
   return true;
 }
 
-/** Splits row-major count x D outliers into per-modality count x D_k blocks. */
+/** Joins per-modality rows x D_k blocks into row-major rows x D (the concatenated embeddings the queues take). */
+export function joinColumns(parts: readonly Float32Array[], rows: number, widths: readonly number[]): Float32Array {
+  const D = widths.reduce((s, w) => s + w, 0);
+  const out = new Float32Array(rows * D);
+  let offset = 0;
+  parts.forEach((p, k) => {
+    const w = widths[k]!;
+    for (let r = 0; r < rows; r++) out.set(p.subarray(r * w, (r + 1) * w), r * D + offset);
+    offset += w;
+  });
+  return out;
+}
+
+/** Splits row-major count x D outliers into per-modality count x D_k blocks (the inverse of joinColumns). */
 export function splitColumns(values: Float32Array, count: number, widths: readonly number[]): Float32Array[] {
   const D = widths.reduce((s, w) => s + w, 0);
   let offset = 0;

@@ -217,15 +217,20 @@ export function dropTrueClass(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tens
   checkLabels('dropTrueClass', logits, labels);
   const [b, c] = logits.shape as [number, number];
   if (c < 2) throw new Error(`dropTrueClass: needs at least 2 classes, got ${c}`);
-  const y = labels.dataSync(); // checked by checkLabels
-  const mask = new Float32Array(b * (c - 1)); // 1 where slot j precedes the row's label
-  for (let r = 0; r < b; r++) mask.fill(1, r * (c - 1), r * (c - 1) + y[r]!);
+  const mask = slotsBeforeLabel(labels.dataSync(), c); // labels checked by checkLabels
   return tf.tidy(() => {
     const before = tf.tensor2d(mask, [b, c - 1]);
     const left = tf.slice(logits, [0, 0], [b, c - 1]); // x[:, j]
     const right = tf.slice(logits, [0, 1], [b, c - 1]); // x[:, j + 1]
     return tf.add(tf.mul(left, before), tf.mul(right, tf.sub(1, before))) as tf.Tensor2D;
   });
+}
+
+/** dropTrueClass's mask: b x (c-1), 1 where slot j precedes row r's label. */
+export function slotsBeforeLabel(labels: ArrayLike<number>, c: number): Float32Array {
+  const mask = new Float32Array(labels.length * (c - 1));
+  for (let r = 0; r < labels.length; r++) mask.fill(1, r * (c - 1), r * (c - 1) + labels[r]!);
+  return mask;
 }
 
 /** -(mean over pairs k < l of the batch mean of distance(probs[k], probs[l])). */

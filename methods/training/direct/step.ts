@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArrayAdam } from '../adam.ts';
 import { ArrayProducts } from '../heap-matmul.ts';
-import { A2D_TERM, allFull, OUTLIER_TERM, splitColumns, type LossTermDefinition, type StepState } from '../loss-terms.ts';
-import { ENTROPY_EPS, HELLINGER_CLAMP, LOGIT_NORM_EPS, type AnyDistance } from '../losses.ts';
+import { A2D_TERM, allFull, joinColumns, OUTLIER_TERM, splitColumns, type LossTermDefinition, type StepState } from '../loss-terms.ts';
+import { ENTROPY_EPS, HELLINGER_CLAMP, LOGIT_NORM_EPS, slotsBeforeLabel, type AnyDistance } from '../losses.ts';
 import type { MultimodalModel } from '../model.ts';
 import { synthesizeOutliers } from '../outlier-synthesis.ts';
 import type { TrainingConfig } from '../recipe.ts';
@@ -104,7 +104,6 @@ export class DirectStep {
     const layout = model.layout;
     const B = batch.labels.length;
     const C = model.numClasses;
-    const M = batch.inputs.length;
     const embedDims = model.embedDims;
     const identity = model.spec.encoder.kind === 'identity';
 
@@ -156,16 +155,7 @@ export class DirectStep {
       // OUTLIER_TERM
       const syn = cfg.synthesis!;
       const queues = state.queues!;
-      const D = model.embedDim;
-      const zFlat = new Float32Array(B * D);
-      let offset = 0;
-      for (let k = 0; k < M; k++) {
-        const d = embedDims[k]!;
-        const zk = z[k]!.values;
-        for (let r = 0; r < B; r++) zFlat.set(zk.subarray(r * d, (r + 1) * d), r * D + offset);
-        offset += d;
-      }
-      queues.push(zFlat, batch.labels);
+      queues.push(joinColumns(z.map((zk) => zk.values), B, embedDims), batch.labels);
       const idle = () => reported.push(ops.scalar(0), ops.scalar(0));
       if (!state.synthesisOn || !allFull(queues, C, syn.queueSize)) {
         idle();
@@ -214,8 +204,7 @@ function logitNormalize(ops: Ops, x: DTensor, tau: number): DTensor {
 /** losses.ts dropTrueClass: the two shifted slices blended by the 0/1 mask of slots before the label. */
 function dropTrueClass(ops: Ops, logits: DTensor, labels: Int32Array): DTensor {
   const [b, c] = logits.shape as [number, number];
-  const before = new Float32Array(b * (c - 1));
-  for (let r = 0; r < b; r++) before.fill(1, r * (c - 1), r * (c - 1) + labels[r]!);
+  const before = slotsBeforeLabel(labels, c);
   const after = before.map((v) => 1 - v);
   const left = ops.sliceColumns(logits, 0, c - 1);
   const right = ops.sliceColumns(logits, 1, c - 1);

@@ -98,15 +98,19 @@ export function evaluate(outputs: ModelOutputs, runs: readonly ScorerRun[], opti
     const confs = new Map<string, Float64Array>();
     try {
       const fitted = run.scorer.fit(ctx, settings[i]);
-      const idScores = fitted.score(outputs.id.test);
-      confs.set('id', idScores.conf);
-      const idAcc = idScores.pred ? accuracy(idScores.pred, labels) : fusedAccuracy;
-      rows = [...outputs.ood].map(([oodName, oodSplit]) => {
-        const conf = fitted.score(oodSplit).conf;
-        confs.set(oodName, conf);
-        const m = oodMetrics(idScores.conf, conf);
-        return { scorer: id, ood: oodName, fpr95: m.fpr95, auroc: m.auroc, aupr_in: m.auprIn, aupr_out: m.auprOut, id_acc: idAcc };
-      });
+      try {
+        const idScores = fitted.score(outputs.id.test);
+        confs.set('id', idScores.conf);
+        const idAcc = idScores.pred ? accuracy(idScores.pred, labels) : fusedAccuracy;
+        rows = [...outputs.ood].map(([oodName, oodSplit]) => {
+          const conf = fitted.score(oodSplit).conf;
+          confs.set(oodName, conf);
+          const m = oodMetrics(idScores.conf, conf);
+          return { scorer: id, ood: oodName, fpr95: m.fpr95, auroc: m.auroc, aupr_in: m.auprIn, aupr_out: m.auprOut, id_acc: idAcc };
+        });
+      } finally {
+        fitted.release?.();
+      }
     } catch (e) {
       if (e instanceof InputError) throw e;
       skipped.push({ scorer: id, reason: oneLine(e) });

@@ -9,6 +9,12 @@ export interface FittedScorer {
    * otherwise ID accuracy is read from the split's fused logits.
    */
   score(split: SplitOutputs): { conf: Float64Array; pred?: Int32Array };
+  /**
+   * Frees what the fitted scorer keeps outside the JavaScript heap between score() calls (KNN's
+   * fit rows packed into the compute backend's wasm memories, which its workers also hold). The
+   * harness calls it once after the last score(), also when one failed.
+   */
+  release?(): void;
 }
 
 /**

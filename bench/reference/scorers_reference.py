@@ -1,13 +1,14 @@
 """Python side of bench/scorers.ts: the nine scorers in numpy / scikit-learn / faiss / torch on the
 same upstream-layout dumps, timed the same way (fit + score of ID test and OOD, data loading
-excluded). Prints one JSON line like bench/scorers-child.ts.
+excluded). Prints one JSON line like bench/scorers-child.ts, with the same optional REPEAT (medians
+in "seconds", the first run in "firstSeconds" and "total").
 
 The scorer functions are the independent reference of harness/fixtures/upstream-dumps/make_dumps.py,
 except Mahalanobis: the fixture's literal per-class quadratic forms cost N*D^2*C (hours at this
 scale), so here it is the same formula expanded, d_c = zPz - 2 zP mu_c + mu_c P mu_c, one
 N*D^2 product. ViM uses np.linalg.eigh on the symmetric covariance (faster than the upstream
 np.linalg.eig, so the comparison favours Python).
-Usage: /usr/bin/python3 bench/reference/scorers_reference.py DIR msp,energy,...
+Usage: /usr/bin/python3 bench/reference/scorers_reference.py DIR msp,energy,... [REPEAT]
 """
 import json
 import os
@@ -38,6 +39,7 @@ def fit_mahalanobis_expanded(fit_feat, fit_label, num_classes):
 
 def main():
     folder, ids = sys.argv[1], sys.argv[2].split(',')
+    repeat = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     meta = json.load(open(os.path.join(folder, 'meta.json')))
     load = lambda kind, split: np.load(os.path.join(folder, f'id_Kinetics_near_ood_{kind}_{split}.npy'))
     W = np.load(os.path.join(folder, 'W.npy')).astype(np.float64)
@@ -75,19 +77,24 @@ def main():
             return lambda z, l: (lambda lg: (logsumexp(lg, axis=1), lg.argmax(1)))(ref.ash_logits(z, slices, W, b))
         raise SystemExit(f'unknown scorer {name}')
 
-    seconds, results = {}, []
-    began = time.perf_counter()
-    for name in ids:
-        t = time.perf_counter()
-        fn = run(name)
-        id_conf, id_pred = fn(feat['test'], logits['test'])
-        ood_conf, _ = fn(feat['eval'], logits['eval'])
-        m = ref.ood_metrics(id_conf, ood_conf)
-        seconds[name] = time.perf_counter() - t
-        results.append(dict(scorer=name, ood='near', **m, id_acc=acc if id_pred is None else float((id_pred == labels['test']).mean())))
-    total = time.perf_counter() - began
+    times, total = {}, 0.0
+    for r in range(repeat):
+        results = []
+        began = time.perf_counter()
+        for name in ids:
+            t = time.perf_counter()
+            fn = run(name)
+            id_conf, id_pred = fn(feat['test'], logits['test'])
+            ood_conf, _ = fn(feat['eval'], logits['eval'])
+            m = ref.ood_metrics(id_conf, ood_conf)
+            times.setdefault(name, []).append(time.perf_counter() - t)
+            results.append(dict(scorer=name, ood='near', **m, id_acc=acc if id_pred is None else float((id_pred == labels['test']).mean())))
+        if r == 0:
+            total = time.perf_counter() - began
+    seconds = {name: sorted(v)[len(v) // 2] for name, v in times.items()}
+    first_seconds = {name: v[0] for name, v in times.items()}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(dict(seconds=seconds, total=total, peakRssMiB=peak, results=results)))
+    print(json.dumps(dict(seconds=seconds, firstSeconds=first_seconds, total=total, peakRssMiB=peak, results=results)))
 
 
 if __name__ == '__main__':

@@ -24,7 +24,7 @@ import { wasmSimdSupported } from './wasm-kernel.ts';
 import { setDgemmThreads } from './dgemm-pool.ts';
 import { compileRowMax } from './row-max.ts';
 
-export type { ComputeBackend, PreparedRight } from './backend.ts';
+export type { ComputeBackend, PreparedRight, PreparedRightInt16Pairs } from './backend.ts';
 export { dotErrorBound, F32_UNIT_ROUNDOFF } from './backend.ts';
 export { jsBackend } from './js.ts';
 export { createWasmBackend, wasmWorkerChunks, type WasmBackendOptions } from './wasm.ts';

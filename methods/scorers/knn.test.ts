@@ -179,6 +179,41 @@ describe('backends agree exactly (the float32 GEMM only pre-selects; the K-th is
   }
 });
 
+describe('the packed fit rows', () => {
+  test('are prepared once per backend, kept across calls, and freed by dispose (the next call prepares again)', () => {
+    const index = buildKnnIndex(fit);
+    const log: string[] = [];
+    const counting = (inner: ComputeBackend): ComputeBackend => ({
+      ...inner,
+      prepareRight(b, rows, cols) {
+        log.push(`prepare ${inner.name}`);
+        const r = inner.prepareRight(b, rows, cols);
+        return { ...r, dispose: () => (log.push(`dispose ${inner.name}`), r.dispose()) };
+      },
+      ...(inner.prepareRightInt16Pairs
+        ? {
+          prepareRightInt16Pairs(b: Int32Array, rows: number, pairs: number) {
+            log.push(`prepare int16 ${inner.name}`);
+            const r = inner.prepareRightInt16Pairs!(b, rows, pairs);
+            return { ...r, dispose: () => (log.push(`dispose int16 ${inner.name}`), r.dispose()) };
+          },
+        }
+        : {}),
+    });
+    const a = counting(jsBackend);
+    const expected = index.kthDistances(queries, 10, { backend: a });
+    expect(Array.from(index.kthDistances(queries, 5, { backend: a }))).toEqual(Array.from(index.kthDistances(queries, 5, { backend: jsBackend })));
+    expect(log).toEqual(['prepare js', 'dispose js']); // one operand for two calls of a, freed when plain jsBackend came
+    log.length = 0;
+    expect(Array.from(index.kthDistances(queries, 10, { backend: a }))).toEqual(Array.from(expected));
+    expect(index.kthDistances(queries, 10, { backend: a }).length).toBe(120);
+    index.dispose();
+    index.dispose();
+    expect(Array.from(index.kthDistances(queries, 10, { backend: a }))).toEqual(Array.from(expected));
+    expect(log).toEqual(['prepare js', 'dispose js', 'prepare js']);
+  });
+});
+
 describe('int16 pre-selection (wasm backends)', () => {
   test('quantised and float32 stage 1 give identical K-th distances', () => {
     const index = buildKnnIndex(fit);

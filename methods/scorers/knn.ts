@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dotErrorBound, getCompute, type ComputeBackend } from '../compute/index.ts';
+import { dotErrorBound, getCompute, type ComputeBackend, type PreparedRight, type PreparedRightInt16Pairs } from '../compute/index.ts';
 import { dot } from '../compute/js.ts';
 import type { FloatArray, FloatMatrix } from '../linalg/matrix.ts';
 import { defineScorer } from '../scorer.ts';
@@ -26,6 +26,8 @@ import { defineScorer } from '../scorer.ts';
  * |u·v − (q_u·q_v)/(s_u s_v)| <= ‖δu‖‖v‖ + ‖û‖‖δv‖ with û = q_u / s_u, δu = u − û computed per
  * row, which is the error bound e of stage 2's window. Same exact result, whichever stage 1 ran.
  * Queries go in blocks of QUERY_BLOCK rows, so memory is O(block x fit rows), never queries x fit.
+ * The fit rows packed for the backend (196 MB at Kinetics scale) are made once per fitted scorer,
+ * kept between its score() calls and freed by its release().
  */
 export const knn = defineScorer({
   id: 'knn',
@@ -46,6 +48,7 @@ export const knn = defineScorer({
         for (let i = 0; i < dist.length; i++) conf[i] = -dist[i]!;
         return { conf };
       },
+      release: () => index.dispose(),
     };
   },
 });
@@ -70,9 +73,26 @@ export interface KnnIndex {
   /**
    * Squared L2 distance from each (unit-scaled) query row to its k-th nearest fit row.
    * `backend` defaults to the active compute backend; `stats`, when given, is filled in.
+   * The fit rows packed for the backend are kept for the next call (see `dispose`).
    */
   kthDistances(queries: FloatMatrix, k: number, options?: { backend?: ComputeBackend; stats?: KnnStats; quantized?: boolean }): Float64Array;
+  /** Frees the fit rows packed for the backend (held in its wasm memories, shared with its workers). */
+  dispose(): void;
 }
+
+/** What a query row's stage 1 gives stage 2: approximate t_j = ‖f_j‖² − 2 q·f_j, from products and weights. */
+interface StageOne {
+  /** Products of the block's query rows with every fit row, row-major (block x fit rows). */
+  readonly dots: Int32Array | Float32Array;
+  /** Per fit row: t_j = sqNorms_j − scale · (dots_j · weight_j). */
+  readonly weight: Float64Array;
+}
+
+/** The fit rows as a backend's stage 1 wants them, prepared once and kept across calls. */
+type Prepared = { readonly backend: ComputeBackend } & (
+  | { readonly quantized: true; readonly right: PreparedRightInt16Pairs }
+  | { readonly quantized: false; readonly right: PreparedRight }
+);
 
 export function buildKnnIndex(fit: FloatMatrix): KnnIndex {
   const { rows, cols } = fit;
@@ -82,22 +102,42 @@ export function buildKnnIndex(fit: FloatMatrix): KnnIndex {
   let maxSq = 0;
   for (let j = 0; j < rows; j++) maxSq = Math.max(maxSq, sqNorms[j]!);
   const maxNorm = Math.sqrt(maxSq);
+  const pairs = Math.ceil(cols / 2);
+  const cap = int16ScaleCap(cols);
   /** The fit rows quantised for the int16 stage 1, made on first use and kept (half the size of `unit`). */
-  let fitQuant: { q: Int32Array; inv: Float64Array; maxErr: number; intNorm: number } | undefined;
-  const quantizeFit = (cap: number) => {
-    const q = new Int32Array(rows * Math.ceil(cols / 2));
+  let fitQuant: { q: Int32Array; weight: Float64Array; maxErr: number; intNorm: number } | undefined;
+  const quantizeFit = () => {
+    const q = new Int32Array(rows * pairs);
     const inv = new Float64Array(rows);
     const err = new Float64Array(rows);
     const intNorm = quantizeRows(unit, cols, 0, rows, cap, q, inv, err, undefined);
     let maxErr = 0;
     for (let j = 0; j < rows; j++) maxErr = Math.max(maxErr, err[j]!);
-    return { q, inv, maxErr, intNorm };
+    // t_j = ‖f_j‖² − 2 (q_u·q_f) inv_u inv_f: the per-row part of the weight is 2 inv_f.
+    const weight = inv.map((v) => 2 * v);
+    return { q, weight, maxErr, intNorm };
+  };
+  /** t_j = ‖f_j‖² − 2 q·f_j from float32 products: weight 2 for every row. */
+  const floatWeight = new Float64Array(rows).fill(2);
+  let prepared: Prepared | undefined;
+  const prepare = (backend: ComputeBackend, quantized: boolean): Prepared => {
+    if (prepared?.backend === backend && prepared.quantized === quantized) return prepared;
+    prepared?.right.dispose();
+    prepared = undefined; // a prepare that throws leaves no disposed operand behind
+    prepared = quantized
+      ? { backend, quantized, right: backend.prepareRightInt16Pairs!((fitQuant ??= quantizeFit()).q, rows, pairs) }
+      : { backend, quantized, right: backend.prepareRight(unit, rows, cols) };
+    return prepared;
   };
   return {
     rows,
     cols,
     unit,
     sqNorms,
+    dispose() {
+      prepared?.right.dispose();
+      prepared = undefined;
+    },
     kthDistances(queries, k, options = {}) {
       if (queries.cols !== cols) {
         throw new Error(`knn: queries have ${queries.cols} features, the fit set ${cols}`);
@@ -114,111 +154,130 @@ export function buildKnnIndex(fit: FloatMatrix): KnnIndex {
       const block = Math.min(QUERY_BLOCK, nq);
       const q = new Float32Array(block * cols);
       const qSq = new Float64Array(block);
-      const scratch = { best: new Float64Array(k), cand: new Int32Array(rows), candDist: new Float64Array(rows) };
-      const t = new Float64Array(rows);
-      /** Stages 1-2 for query row r of the block, given approximate t_j (distance minus ‖q‖²) in `t` and their error bound e. */
-      const refine = (r: number, e: number): number => {
-        const { best, cand, candDist } = scratch;
-        // One pass: the k smallest t (insertion into `best`), and every row that could end up at or
-        // below the final window's top, worst + margin. `worst` only decreases, so a row with
-        // t <= (final worst) + margin had t <= (worst at its turn) + margin and is recorded.
-        const margin = 2 * e + 1e-12;
-        best.fill(Infinity);
-        let worst = Infinity;
-        let recorded = 0;
-        for (let j = 0; j < rows; j++) {
-          const tj = t[j]!;
-          if (tj <= worst + margin) cand[recorded++] = j;
-          if (tj < worst) {
-            let p = k - 1;
-            while (p > 0 && best[p - 1]! > tj) {
-              best[p] = best[p - 1]!;
-              p--;
-            }
-            best[p] = tj;
-            worst = best[k - 1]!;
-          }
-        }
-        // Rows within the error window of the k-th are re-scored exactly; rows below it are
-        // certainly nearer than the k-th exact distance, rows above certainly farther.
-        const lo = worst - margin;
-        const hi = worst + margin;
-        let below = 0;
-        let nc = 0;
-        for (let c = 0; c < recorded; c++) {
-          const j = cand[c]!;
-          const tj = t[j]!;
-          if (tj < lo) below++;
-          else if (tj <= hi) cand[nc++] = j;
-        }
+      const search = new RowSearch(rows, k);
+      /** Stage 2 for query row r of the block: exact distances of the candidates, the K-th of them. */
+      const refine = (r: number): number => {
+        const { cand } = search;
+        const nc = search.window;
+        const dist = search.candT;
         const qn = qSq[r]!;
         const qo = r * cols;
         for (let c = 0; c < nc; c++) {
           const j = cand[c]!;
-          candDist[c] = qn + sqNorms[j]! - 2 * dot(q, qo, unit, j * cols, cols);
+          dist[c] = qn + sqNorms[j]! - 2 * dot(q, qo, unit, j * cols, cols);
         }
         if (stats) stats.refined += nc;
-        const kth = selectKth(candDist, nc, k - below);
+        const kth = selectKth(dist, nc, k - search.below);
         return kth > 0 ? kth : 0; // faiss clamps negative rounding to 0
       };
-
-      if (quantized) {
-        const pairs = Math.ceil(cols / 2);
-        const cap = int16ScaleCap(cols);
-        fitQuant ??= quantizeFit(cap);
-        const { q: fitQ, inv: fitInv, maxErr: maxFitErr, intNorm: fitIntNorm } = fitQuant;
-        const right = backend.prepareRightInt16Pairs!(fitQ, rows, pairs);
-        try {
-          const qQ = new Int32Array(block * pairs);
-          const qInv = new Float64Array(block);
-          const qErr = new Float64Array(block);
-          const qHat = new Float64Array(block);
-          const dots = new Int32Array(block * rows);
-          for (let i0 = 0; i0 < nq; i0 += block) {
-            const count = Math.min(block, nq - i0);
-            unitRows(queries.data, cols, i0, count, q, qSq, 'query');
-            const qIntNorm = quantizeRows(q, cols, 0, count, cap, qQ, qInv, qErr, qHat);
-            // |q_int . f_int| <= ‖q_int‖ ‖f_int‖ for every (partial) sum: exact int32 products.
-            if (qIntNorm * fitIntNorm >= 2 ** 31 - 1) throw new Error('knn: internal error, int16 products could overflow');
-            right.multiply(qQ.subarray(0, count * pairs), count, dots);
-            for (let r = 0; r < count; r++) {
-              // Error of t_j = ‖f_j‖² − 2 û·v̂ against the exact ‖f_j‖² − 2 u·v: 2 (‖δu‖‖v‖ + ‖û‖‖δv‖),
-              // with slack for the rounding of the norms themselves.
-              const e = 2 * (qErr[r]! * maxNorm + qHat[r]! * maxFitErr) * (1 + 1e-6);
-              const o = r * rows;
-              const inv = qInv[r]!;
-              for (let j = 0; j < rows; j++) t[j] = sqNorms[j]! - 2 * (dots[o + j]! * inv * fitInv[j]!);
-              out[i0 + r] = refine(r, e);
-            }
+      const p = prepare(backend, quantized);
+      if (p.quantized) {
+        const { weight, maxErr: maxFitErr, intNorm: fitIntNorm } = fitQuant!;
+        const qQ = new Int32Array(block * pairs);
+        const qInv = new Float64Array(block);
+        const qErr = new Float64Array(block);
+        const qHat = new Float64Array(block);
+        const dots = new Int32Array(block * rows);
+        const stage: StageOne = { dots, weight };
+        for (let i0 = 0; i0 < nq; i0 += block) {
+          const count = Math.min(block, nq - i0);
+          unitRows(queries.data, cols, i0, count, q, qSq, 'query');
+          const qIntNorm = quantizeRows(q, cols, 0, count, cap, qQ, qInv, qErr, qHat);
+          // |q_int . f_int| <= ‖q_int‖ ‖f_int‖ for every (partial) sum: exact int32 products.
+          if (qIntNorm * fitIntNorm >= 2 ** 31 - 1) throw new Error('knn: internal error, int16 products could overflow');
+          p.right.multiply(qQ.subarray(0, count * pairs), count, dots);
+          for (let r = 0; r < count; r++) {
+            // Error of t_j = ‖f_j‖² − 2 û·v̂ against the exact ‖f_j‖² − 2 u·v: 2 (‖δu‖‖v‖ + ‖û‖‖δv‖),
+            // with slack for the rounding of the norms themselves.
+            const e = 2 * (qErr[r]! * maxNorm + qHat[r]! * maxFitErr) * (1 + 1e-6);
+            search.scan(stage, r * rows, qInv[r]!, sqNorms, e);
+            out[i0 + r] = refine(r);
           }
-        } finally {
-          right.dispose();
         }
       } else {
         // Error bound on each float32 q·f (relative to ‖q‖‖f‖), doubled for ‖q‖² + ‖f‖² − 2 q·f.
         const gamma2 = 2 * dotErrorBound(cols);
-        const right = backend.prepareRight(unit, rows, cols);
-        try {
-          const dots = new Float32Array(block * rows);
-          for (let i0 = 0; i0 < nq; i0 += block) {
-            const count = Math.min(block, nq - i0);
-            unitRows(queries.data, cols, i0, count, q, qSq, 'query');
-            right.multiply(q.subarray(0, count * cols), count, dots);
-            for (let r = 0; r < count; r++) {
-              const e = gamma2 * Math.sqrt(qSq[r]!) * maxNorm;
-              const o = r * rows;
-              for (let j = 0; j < rows; j++) t[j] = sqNorms[j]! - 2 * dots[o + j]!;
-              out[i0 + r] = refine(r, e);
-            }
+        const dots = new Float32Array(block * rows);
+        const stage: StageOne = { dots, weight: floatWeight };
+        for (let i0 = 0; i0 < nq; i0 += block) {
+          const count = Math.min(block, nq - i0);
+          unitRows(queries.data, cols, i0, count, q, qSq, 'query');
+          p.right.multiply(q.subarray(0, count * cols), count, dots);
+          for (let r = 0; r < count; r++) {
+            search.scan(stage, r * rows, 1, sqNorms, gamma2 * Math.sqrt(qSq[r]!) * maxNorm);
+            out[i0 + r] = refine(r);
           }
-        } finally {
-          right.dispose();
         }
       }
       if (stats) stats.queries += nq;
       return out;
     },
   };
+}
+
+/**
+ * Stage 1's selection for one query row at a time: from approximate t_j (error at most e each), the
+ * fit rows certainly nearer than the K-th exact distance (`below`) and those that could be the K-th
+ * (`cand[0, window)`), in one pass over the row's products.
+ */
+class RowSearch {
+  /** The k smallest t seen so far, ascending. */
+  private readonly best: Float64Array;
+  /** Candidate fit rows; after scan, the first `window` are those to re-score. */
+  readonly cand: Int32Array;
+  /** t of the recorded candidates during scan; stage 2's exact distances afterwards. */
+  readonly candT: Float64Array;
+  below = 0;
+  window = 0;
+
+  constructor(private readonly rows: number, private readonly k: number) {
+    this.best = new Float64Array(k);
+    this.cand = new Int32Array(rows);
+    this.candT = new Float64Array(rows);
+  }
+
+  /** t_j = sqNorms_j − scale · (dots[offset + j] · weight_j) for every fit row j, within e of the exact value. */
+  scan(stage: StageOne, offset: number, scale: number, sqNorms: Float64Array, e: number): void {
+    const { best, cand, candT, rows, k } = this;
+    const { dots, weight } = stage;
+    // One pass: the k smallest t (insertion into `best`), and every row that could end up at or
+    // below the final window's top, worst + margin. `worst` only decreases, so a row with
+    // t <= (final worst) + margin had t <= (worst at its turn) + margin and is recorded.
+    const margin = 2 * e + 1e-12;
+    best.fill(Infinity);
+    let worst = Infinity;
+    let limit = Infinity;
+    let recorded = 0;
+    for (let j = 0; j < rows; j++) {
+      const tj = sqNorms[j]! - scale * (dots[offset + j]! * weight[j]!);
+      if (tj <= limit) {
+        cand[recorded] = j;
+        candT[recorded++] = tj;
+        if (tj < worst) {
+          let p = k - 1;
+          while (p > 0 && best[p - 1]! > tj) {
+            best[p] = best[p - 1]!;
+            p--;
+          }
+          best[p] = tj;
+          worst = best[k - 1]!;
+          limit = worst + margin;
+        }
+      }
+    }
+    // Rows within the error window of the k-th are re-scored exactly; rows below it are
+    // certainly nearer than the k-th exact distance, rows above certainly farther.
+    const lo = worst - margin;
+    let below = 0;
+    let nc = 0;
+    for (let c = 0; c < recorded; c++) {
+      const tj = candT[c]!;
+      if (tj < lo) below++;
+      else if (tj <= limit) cand[nc++] = cand[c]!;
+    }
+    this.below = below;
+    this.window = nc;
+  }
 }
 
 /**
@@ -253,28 +312,29 @@ export function quantizeRows(
     for (let t = 0; t < cols; t++) maxAbs = Math.max(maxAbs, Math.abs(u[src + t]!));
     const s = maxAbs > 0 ? Math.min(cap, 32767 / maxAbs) : cap;
     const is = 1 / s;
-    let e2 = 0;
-    let q2 = 0;
     const dst = (row0 + r) * pairs;
     const full = cols >> 1;
+    // Rounding and the error sums are separate passes: JavaScriptCore runs each loop alone about
+    // twice as fast as one loop doing both.
     for (let p = 0; p < full; p++) {
-      const a = u[src + 2 * p]!;
-      const b = u[src + 2 * p + 1]!;
-      const qa = Math.floor(a * s + 0.5);
-      const qb = Math.floor(b * s + 0.5);
+      const qa = Math.floor(u[src + 2 * p]! * s + 0.5);
+      const qb = Math.floor(u[src + 2 * p + 1]! * s + 0.5);
       out[dst + p] = (qa & 0xffff) | (qb << 16);
-      const da = a - qa * is;
-      const db = b - qb * is;
-      e2 += da * da + db * db;
-      q2 += qa * qa + qb * qb;
     }
-    if (full < pairs) {
-      const a = u[src + cols - 1]!;
-      const qa = Math.floor(a * s + 0.5);
-      out[dst + full] = qa & 0xffff;
-      const da = a - qa * is;
+    if (full < pairs) out[dst + full] = Math.floor(u[src + cols - 1]! * s + 0.5) & 0xffff;
+    let e2 = 0;
+    let q2 = 0;
+    for (let p = 0; p < pairs; p++) {
+      const v = out[dst + p]!;
+      const qa = (v << 16) >> 16;
+      const qb = v >> 16; // 0 in an odd width's padding slot
+      const da = u[src + 2 * p]! - qa * is;
       e2 += da * da;
-      q2 += qa * qa;
+      q2 += qa * qa + qb * qb;
+      if (2 * p + 1 < cols) {
+        const db = u[src + 2 * p + 1]! - qb * is;
+        e2 += db * db;
+      }
     }
     inv[r] = is;
     err[r] = Math.sqrt(e2);

@@ -26,7 +26,6 @@ import {
   initCompute,
   jsBackend,
   type ComputeBackend,
-  type PreparedRight,
 } from '../methods/compute/index.ts';
 import { matrix, sliceRows, type Matrix } from '../methods/linalg/matrix.ts';
 import { buildKnnIndex, type KnnStats } from '../methods/scorers/knn.ts';
@@ -105,21 +104,23 @@ function generate(opts: Options): { fit: Matrix; queries: Matrix } {
  * int16 path where the backend has it, as in the harness).
  */
 function timed(backend: ComputeBackend, t: { multiply: number }): ComputeBackend {
-  const timeMultiply = <R extends { multiply(...args: never[]): unknown }>(right: R): R => ({
-    ...right,
-    multiply: (...args: Parameters<R['multiply']>) => {
+  const timeMultiply = <A, R extends { multiply(a: A, rowsA: number, out?: A): A }>(right: R): R => {
+    const multiply = right.multiply.bind(right);
+    right.multiply = (a: A, rowsA: number, out?: A) => {
       const t0 = performance.now();
-      const c = (right.multiply as (...a: Parameters<R['multiply']>) => unknown)(...args);
+      const c = multiply(a, rowsA, out);
       t.multiply += performance.now() - t0;
       return c;
-    },
-  });
-  const int16 = backend.prepareRightInt16Pairs?.bind(backend);
+    };
+    return right;
+  };
   return {
     name: backend.name,
     threads: backend.threads,
-    prepareRight: (b, rows, cols): PreparedRight => timeMultiply(backend.prepareRight(b, rows, cols)),
-    ...(int16 ? { prepareRightInt16Pairs: (b: Int32Array, rows: number, pairs: number) => timeMultiply(int16(b, rows, pairs)) } : {}),
+    prepareRight: (b, rows, cols) => timeMultiply(backend.prepareRight(b, rows, cols)),
+    ...(backend.prepareRightInt16Pairs
+      ? { prepareRightInt16Pairs: (b: Int32Array, rows: number, pairs: number) => timeMultiply(backend.prepareRightInt16Pairs!(b, rows, pairs)) }
+      : {}),
   };
 }
 

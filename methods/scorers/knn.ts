@@ -80,12 +80,17 @@ export interface KnnIndex {
   dispose(): void;
 }
 
-/** What a query row's stage 1 gives stage 2: approximate t_j = ‖f_j‖² − 2 q·f_j, from products and weights. */
+/** Stage 1 for a block of query rows: approximate t_j = ‖f_j‖² − 2 q·f_j, from products and weights. */
 interface StageOne {
   /** Products of the block's query rows with every fit row, row-major (block x fit rows). */
   readonly dots: Int32Array | Float32Array;
-  /** Per fit row: t_j = sqNorms_j − scale · (dots_j · weight_j). */
+  /** Per fit row: t_j = sqNorms_j − scale_r · (dots_rj · weight_j). */
   readonly weight: Float64Array;
+  /** Per query row of the block: its scale and the error bound e of its t_j. */
+  readonly scale: Float64Array;
+  readonly err: Float64Array;
+  /** Fills dots, scale and err for the block's first `count` rows. */
+  run(count: number): void;
 }
 
 /** The fit rows as a backend's stage 1 wants them, prepared once and kept across calls. */
@@ -129,6 +134,45 @@ export function buildKnnIndex(fit: FloatMatrix): KnnIndex {
       : { backend, quantized, right: backend.prepareRight(unit, rows, cols) };
     return prepared;
   };
+  /**
+   * Stage 1 on a block of unit-scaled query rows (`q`, their squared norms `qSq`): run(count)
+   * fills the products of the first `count` rows with every fit row, and per row the scale and the
+   * error bound e of its approximate t_j = sqNorms_j − scale · (dots_j · weight_j).
+   */
+  const stageOne = (p: Prepared, block: number, q: Float32Array, qSq: Float64Array): StageOne => {
+    const scale = new Float64Array(block);
+    const err = new Float64Array(block);
+    if (!p.quantized) {
+      // Error bound on each float32 q·f (relative to ‖q‖‖f‖), doubled for ‖q‖² + ‖f‖² − 2 q·f.
+      const gamma2 = 2 * dotErrorBound(cols);
+      const dots = new Float32Array(block * rows);
+      scale.fill(1);
+      return {
+        dots, weight: floatWeight, scale, err,
+        run(count) {
+          p.right.multiply(q.subarray(0, count * cols), count, dots);
+          for (let r = 0; r < count; r++) err[r] = gamma2 * Math.sqrt(qSq[r]!) * maxNorm;
+        },
+      };
+    }
+    const { weight, maxErr: maxFitErr, intNorm: fitIntNorm } = fitQuant!;
+    const qQ = new Int32Array(block * pairs);
+    const qErr = new Float64Array(block);
+    const qHat = new Float64Array(block);
+    const dots = new Int32Array(block * rows);
+    return {
+      dots, weight, scale, err,
+      run(count) {
+        const qIntNorm = quantizeRows(q, cols, 0, count, cap, qQ, scale, qErr, qHat);
+        // |q_int . f_int| <= ‖q_int‖ ‖f_int‖ for every (partial) sum: exact int32 products.
+        if (qIntNorm * fitIntNorm >= 2 ** 31 - 1) throw new Error('knn: internal error, int16 products could overflow');
+        p.right.multiply(qQ.subarray(0, count * pairs), count, dots);
+        // Error of t_j = ‖f_j‖² − 2 û·v̂ against the exact ‖f_j‖² − 2 u·v: 2 (‖δu‖‖v‖ + ‖û‖‖δv‖),
+        // with slack for the rounding of the norms themselves.
+        for (let r = 0; r < count; r++) err[r] = 2 * (qErr[r]! * maxNorm + qHat[r]! * maxFitErr) * (1 + 1e-6);
+      },
+    };
+  };
   return {
     rows,
     cols,
@@ -170,43 +214,14 @@ export function buildKnnIndex(fit: FloatMatrix): KnnIndex {
         const kth = selectKth(dist, nc, k - search.below);
         return kth > 0 ? kth : 0; // faiss clamps negative rounding to 0
       };
-      const p = prepare(backend, quantized);
-      if (p.quantized) {
-        const { weight, maxErr: maxFitErr, intNorm: fitIntNorm } = fitQuant!;
-        const qQ = new Int32Array(block * pairs);
-        const qInv = new Float64Array(block);
-        const qErr = new Float64Array(block);
-        const qHat = new Float64Array(block);
-        const dots = new Int32Array(block * rows);
-        const stage: StageOne = { dots, weight };
-        for (let i0 = 0; i0 < nq; i0 += block) {
-          const count = Math.min(block, nq - i0);
-          unitRows(queries.data, cols, i0, count, q, qSq, 'query');
-          const qIntNorm = quantizeRows(q, cols, 0, count, cap, qQ, qInv, qErr, qHat);
-          // |q_int . f_int| <= ‖q_int‖ ‖f_int‖ for every (partial) sum: exact int32 products.
-          if (qIntNorm * fitIntNorm >= 2 ** 31 - 1) throw new Error('knn: internal error, int16 products could overflow');
-          p.right.multiply(qQ.subarray(0, count * pairs), count, dots);
-          for (let r = 0; r < count; r++) {
-            // Error of t_j = ‖f_j‖² − 2 û·v̂ against the exact ‖f_j‖² − 2 u·v: 2 (‖δu‖‖v‖ + ‖û‖‖δv‖),
-            // with slack for the rounding of the norms themselves.
-            const e = 2 * (qErr[r]! * maxNorm + qHat[r]! * maxFitErr) * (1 + 1e-6);
-            search.scan(stage, r * rows, qInv[r]!, sqNorms, e);
-            out[i0 + r] = refine(r);
-          }
-        }
-      } else {
-        // Error bound on each float32 q·f (relative to ‖q‖‖f‖), doubled for ‖q‖² + ‖f‖² − 2 q·f.
-        const gamma2 = 2 * dotErrorBound(cols);
-        const dots = new Float32Array(block * rows);
-        const stage: StageOne = { dots, weight: floatWeight };
-        for (let i0 = 0; i0 < nq; i0 += block) {
-          const count = Math.min(block, nq - i0);
-          unitRows(queries.data, cols, i0, count, q, qSq, 'query');
-          p.right.multiply(q.subarray(0, count * cols), count, dots);
-          for (let r = 0; r < count; r++) {
-            search.scan(stage, r * rows, 1, sqNorms, gamma2 * Math.sqrt(qSq[r]!) * maxNorm);
-            out[i0 + r] = refine(r);
-          }
+      const stage = stageOne(prepare(backend, quantized), block, q, qSq);
+      for (let i0 = 0; i0 < nq; i0 += block) {
+        const count = Math.min(block, nq - i0);
+        unitRows(queries.data, cols, i0, count, q, qSq, 'query');
+        stage.run(count);
+        for (let r = 0; r < count; r++) {
+          search.scan(stage.dots, stage.weight, r * rows, stage.scale[r]!, sqNorms, stage.err[r]!);
+          out[i0 + r] = refine(r);
         }
       }
       if (stats) stats.queries += nq;
@@ -237,9 +252,8 @@ class RowSearch {
   }
 
   /** t_j = sqNorms_j − scale · (dots[offset + j] · weight_j) for every fit row j, within e of the exact value. */
-  scan(stage: StageOne, offset: number, scale: number, sqNorms: Float64Array, e: number): void {
+  scan(dots: Int32Array | Float32Array, weight: Float64Array, offset: number, scale: number, sqNorms: Float64Array, e: number): void {
     const { best, cand, candT, rows, k } = this;
-    const { dots, weight } = stage;
     // One pass: the k smallest t (insertion into `best`), and every row that could end up at or
     // below the final window's top, worst + margin. `worst` only decreases, so a row with
     // t <= (final worst) + margin had t <= (worst at its turn) + margin and is recorded.

@@ -22,7 +22,7 @@
  * functions rather than a flag: `g + x·0` is not `g` for g = -0 or x = ±∞.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { emitter, F32, I32, V128, wasmModule } from '../compute/wasm-encoding.ts';
+import { emitter, F32, I32, lazyModule, V128, wasmModule } from '../compute/wasm-encoding.ts';
 import { wasmHeap, type WasmHeap } from './wasm-heap.ts';
 
 const OP = {
@@ -92,10 +92,14 @@ export interface AdamKernels {
   readonly adamPlain: AdamFn;
 }
 
-/** The module instantiated on `memory`, or undefined without SIMD (or on a shared memory it does not declare). */
+const adamModule = lazyModule(adamModuleBytes);
+
+/** The module (compiled once) instantiated on `memory`, or undefined without SIMD (or on a shared memory it does not declare). */
 export function adamKernels(memory: WebAssembly.Memory): AdamKernels | undefined {
+  const compiled = adamModule();
+  if (!compiled) return undefined;
   try {
-    return new WebAssembly.Instance(new WebAssembly.Module(adamModuleBytes()), { env: { mem: memory } }).exports as unknown as AdamKernels;
+    return new WebAssembly.Instance(compiled, { env: { mem: memory } }).exports as unknown as AdamKernels;
   } catch {
     return undefined;
   }

@@ -26,7 +26,7 @@
  * gives the same numbers as before, to the bit.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { emitter, I32, V128, wasmModule } from '../compute/wasm-encoding.ts';
+import { emitter, I32, lazyModule, V128, wasmModule } from '../compute/wasm-encoding.ts';
 import { wasmHeap, type WasmHeap } from './wasm-heap.ts';
 
 const TM = 4; // rows per tile
@@ -134,16 +134,14 @@ type TrFn = (src: number, dst: number, rowBlocks: number, N: number, K: number) 
 interface Kernels { readonly mm: MmFn; readonly tr: TrFn }
 
 const kernels = new WeakMap<WebAssembly.Memory, Kernels | null>();
+const matmulModule = lazyModule(matmulModuleBytes);
 
-/** The module instantiated on `memory` (once per memory), or undefined without WebAssembly SIMD. */
+/** The module (compiled once) instantiated on `memory` (once per memory), or undefined without WebAssembly SIMD. */
 function kernelFor(memory: WebAssembly.Memory): Kernels | undefined {
   let k = kernels.get(memory);
   if (k === undefined) {
-    try {
-      k = new WebAssembly.Instance(new WebAssembly.Module(matmulModuleBytes()), { env: { mem: memory } }).exports as unknown as Kernels;
-    } catch {
-      k = null; // no WebAssembly SIMD here
-    }
+    const compiled = matmulModule(); // undefined: no WebAssembly SIMD here
+    k = compiled ? (new WebAssembly.Instance(compiled, { env: { mem: memory } }).exports as unknown as Kernels) : null;
     kernels.set(memory, k);
   }
   return k ?? undefined;
